@@ -1,0 +1,45 @@
+"""colorlib: automatic image colorization, taught and reproduced.
+
+Given the L (lightness) channel of a CIE Lab image, predict its a and b channels.
+
+Public API (see each module's docstring for shapes, ranges and units):
+
+- :func:`rgb_to_lab`, :func:`lab_to_rgb` and the L/ab normalisation: :mod:`colorlib.lab`
+- quantized ab space (bins, soft encoding, prior, annealed mean): :mod:`colorlib.gamut`
+- networks: :mod:`colorlib.models`
+- training losses: :mod:`colorlib.losses`
+- evaluation metrics: :mod:`colorlib.metrics`
+"""
+
+from colorlib import gamut, losses, metrics, models
+from colorlib.lab import (
+    AB_SCALE,
+    L_CENTER,
+    denormalize_ab,
+    denormalize_l,
+    lab_to_rgb,
+    merge_lab,
+    normalize_ab,
+    normalize_l,
+    rgb_to_lab,
+    split_lab,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AB_SCALE",
+    "L_CENTER",
+    "denormalize_ab",
+    "denormalize_l",
+    "gamut",
+    "lab_to_rgb",
+    "losses",
+    "merge_lab",
+    "metrics",
+    "models",
+    "normalize_ab",
+    "normalize_l",
+    "rgb_to_lab",
+    "split_lab",
+]

@@ -1,0 +1,346 @@
+"""Training losses for colorization, as plain differentiable torch functions.
+
+Written here, not taken from a library, because the losses *are* the lesson: each
+one is a few lines over ``torch.nn.functional`` and says exactly how it reduces
+and weights pixels. Nothing in this module knows about the gamut; callers pass
+plain tensors (for example rebalancing weights looked up in the gamut's prior).
+
+Shapes, ranges and units
+------------------------
+- Regression (:func:`regression_loss` and friends): prediction and target ab as
+  ``(N, 2, H, W)``, in whatever units the caller trains in. The package trains on
+  *normalised* ab, ``ab / 110`` (see :func:`colorlib.lab.normalize_ab`), so an error
+  of 0.1 there is 11 Lab units.
+- Classification (:func:`soft_cross_entropy`): logits ``(N, Q, H, W)`` over the Q
+  ab bins, soft targets ``(N, Q, H, W)`` that sum to 1 over Q.
+- Optional per-pixel weights are ``(N, H, W)``, non-negative. Weighted losses are
+  ``mean over pixels of (weight * per-pixel loss)``: they are divided by the number
+  of pixels, *not* by the sum of the weights, so all-ones weights give exactly the
+  unweighted loss and weights whose mean is 1 under the data (as Zhang et al.'s
+  rebalancing weights are normalised) keep the loss on the same scale.
+
+Every loss returns a 0-dim tensor in the input's dtype and device.
+
+Example
+-------
+>>> import torch
+>>> from colorlib import losses
+>>> pred, target = torch.zeros(2, 2, 8, 8), torch.full((2, 2, 8, 8), 0.5)
+>>> float(losses.regression_loss(pred, target, kind="l1"))
+0.5
+>>> loss_fn = losses.get_regression_loss("smooth_l1")  # pick by name (CLI / config)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "REGRESSION_LOSSES",
+    "ADVERSARIAL_MODES",
+    "l2_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "regression_loss",
+    "get_regression_loss",
+    "soft_cross_entropy",
+    "adversarial_loss",
+    "cycle_loss",
+]
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_tensor(x: object, name: str) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+
+
+def _check_pair(pred: torch.Tensor, target: torch.Tensor, channels: int | None, what: str) -> None:
+    """Both (N, C, H, W) with the same shape; C == channels when given."""
+    _check_tensor(pred, "pred")
+    _check_tensor(target, "target")
+    expected = f"(N, {channels if channels is not None else 'C'}, H, W)"
+    for name, x in (("pred", pred), ("target", target)):
+        if x.dim() != 4 or (channels is not None and x.shape[1] != channels):
+            raise ValueError(f"{what}: {name} must be shaped {expected}, got {tuple(x.shape)}")
+    if pred.shape != target.shape:
+        raise ValueError(
+            f"{what}: pred and target shapes differ: {tuple(pred.shape)} vs {tuple(target.shape)}"
+        )
+
+
+def _check_pixel_weights(weights: torch.Tensor, reference: torch.Tensor, what: str) -> None:
+    """Weights must be (N, H, W) matching ``reference`` (N, C, H, W).
+
+    Values are not checked (non-negativity would need a device sync every step).
+    """
+    _check_tensor(weights, "pixel_weights")
+    n, _, h, w = reference.shape
+    if tuple(weights.shape) != (n, h, w):
+        raise ValueError(
+            f"{what}: pixel_weights must be shaped (N, H, W) = {(n, h, w)}, "
+            f"got {tuple(weights.shape)}"
+        )
+
+
+def _weighted_pixel_mean(
+    per_element: torch.Tensor, pixel_weights: torch.Tensor | None
+) -> torch.Tensor:
+    """Mean of ``(N, C, H, W)`` per-element losses, each pixel scaled by its weight.
+
+    ``mean(w[n, h, w] * loss[n, c, h, w])`` over all N*C*H*W elements: divided by the
+    element count, not by the weight sum (see the module docstring).
+    """
+    if pixel_weights is None:
+        return per_element.mean()
+    return (per_element * pixel_weights.unsqueeze(1).to(per_element.dtype)).mean()
+
+
+# ----------------------------------------------------------------------- regression
+
+
+def l2_loss(
+    pred: torch.Tensor, target: torch.Tensor, pixel_weights: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Mean squared error on ab ("L2" loss, as used by regression colorizers).
+
+    Args:
+        pred, target: ``(N, 2, H, W)``, same units (the package uses ab / 110).
+        pixel_weights: optional ``(N, H, W)`` non-negative weights per pixel.
+
+    Returns:
+        0-dim tensor: ``mean((pred - target) ** 2)`` over N, both channels, H and W
+        (weighted per pixel when ``pixel_weights`` is given). Note this is the *squared*
+        error, unlike the metric :func:`colorlib.metrics.ab_l2`, which averages the
+        Euclidean distance.
+    """
+    _check_pair(pred, target, 2, "l2_loss")
+    if pixel_weights is not None:
+        _check_pixel_weights(pixel_weights, pred, "l2_loss")
+    return _weighted_pixel_mean(F.mse_loss(pred, target, reduction="none"), pixel_weights)
+
+
+def l1_loss(
+    pred: torch.Tensor, target: torch.Tensor, pixel_weights: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Mean absolute error on ab (the L1 term of pix2pix-style colorizers).
+
+    Args and returns as :func:`l2_loss`, with ``|pred - target|`` per element.
+    """
+    _check_pair(pred, target, 2, "l1_loss")
+    if pixel_weights is not None:
+        _check_pixel_weights(pixel_weights, pred, "l1_loss")
+    return _weighted_pixel_mean(F.l1_loss(pred, target, reduction="none"), pixel_weights)
+
+
+def smooth_l1_loss(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    pixel_weights: torch.Tensor | None = None,
+    beta: float = 1.0,
+) -> torch.Tensor:
+    """Smooth L1 (Huber-like) error on ab: quadratic below ``beta``, linear above.
+
+    Per element, with ``d = |pred - target|``: ``0.5 * d**2 / beta`` if ``d < beta``,
+    else ``d - 0.5 * beta`` (``torch.nn.functional.smooth_l1_loss``).
+
+    Units of ``beta``: the same as ``pred`` and ``target``. On the package's
+    normalised ab (ab / 110) the default ``beta = 1.0`` puts the knee at an error of
+    110 Lab units, i.e. beyond almost every real error, so the loss is then
+    practically ``0.5 * MSE``. For a knee at ``k`` Lab units pass ``beta = k / 110``
+    (e.g. 10 Lab units -> ``beta = 10 / 110``, about 0.091).
+
+    Args:
+        pred, target: ``(N, 2, H, W)``, same units.
+        pixel_weights: optional ``(N, H, W)`` non-negative weights per pixel.
+        beta: knee position, >= 0 (0 gives plain L1).
+
+    Returns:
+        0-dim tensor, the (weighted) mean over N, both channels, H and W.
+    """
+    _check_pair(pred, target, 2, "smooth_l1_loss")
+    if pixel_weights is not None:
+        _check_pixel_weights(pixel_weights, pred, "smooth_l1_loss")
+    if not beta >= 0:  # also rejects NaN
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    per_element = F.smooth_l1_loss(pred, target, reduction="none", beta=float(beta))
+    return _weighted_pixel_mean(per_element, pixel_weights)
+
+
+#: Regression losses by name, for training engines and the CLI (read-only).
+#: Each is called as ``fn(pred, target, pixel_weights=None)``; ``smooth_l1``
+#: also takes ``beta``.
+REGRESSION_LOSSES: Mapping[str, Callable[..., torch.Tensor]] = MappingProxyType(
+    {"l2": l2_loss, "smooth_l1": smooth_l1_loss, "l1": l1_loss}
+)
+
+
+def get_regression_loss(name: str) -> Callable[..., torch.Tensor]:
+    """Look up a regression loss by name (``"l2"``, ``"smooth_l1"`` or ``"l1"``).
+
+    Raises:
+        ValueError: for an unknown name; the message lists the valid ones.
+    """
+    try:
+        return REGRESSION_LOSSES[name]
+    except (KeyError, TypeError):
+        valid = ", ".join(repr(k) for k in REGRESSION_LOSSES)
+        raise ValueError(f"unknown regression loss {name!r}; valid names: {valid}") from None
+
+
+def regression_loss(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    kind: str = "l2",
+    *,
+    beta: float = 1.0,
+    pixel_weights: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Regression loss on ab, chosen by name.
+
+    Args:
+        pred, target: ``(N, 2, H, W)``, same units (the package uses ab / 110).
+        kind: ``"l2"`` (mean squared error, :func:`l2_loss`), ``"smooth_l1"``
+            (:func:`smooth_l1_loss`) or ``"l1"`` (mean absolute error, :func:`l1_loss`).
+        beta: the smooth-L1 knee, in the units of ``pred`` (see :func:`smooth_l1_loss`:
+            with ab / 110, 1.0 means 110 Lab units). Ignored by the other kinds.
+        pixel_weights: optional ``(N, H, W)`` non-negative weights per pixel.
+
+    Returns:
+        0-dim tensor, mean over pixels (and the two channels) of the per-element loss.
+
+    Raises:
+        ValueError: unknown ``kind``, wrong or mismatched shapes, negative ``beta``.
+    """
+    loss_fn = get_regression_loss(kind)
+    if kind == "smooth_l1":
+        return loss_fn(pred, target, pixel_weights=pixel_weights, beta=beta)
+    return loss_fn(pred, target, pixel_weights=pixel_weights)
+
+
+# ------------------------------------------------------------------- classification
+
+
+def soft_cross_entropy(
+    logits: torch.Tensor,
+    soft_targets: torch.Tensor,
+    pixel_weights: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Cross-entropy against soft (probability) targets over Q ab bins.
+
+    Zhang et al. 2016, eq. 2: for each pixel, ``-sum_q z_q * log softmax(logits)_q``,
+    scaled by the pixel's rebalancing weight ``v``, averaged over pixels. In Zhang's
+    scheme ``v`` is the rebalancing weight of the pixel's ground-truth bin (the
+    nearest bin to its true ab); the caller computes it (e.g. from
+    :mod:`colorlib.gamut`'s prior) and passes it here.
+
+    Args:
+        logits: ``(N, Q, H, W)`` unnormalised scores (log-softmax is taken over Q).
+        soft_targets: ``(N, Q, H, W)``, non-negative, summing to 1 over Q at each
+            pixel (e.g. Zhang's Gaussian soft-encoding over 5 nearest bins). Not
+            checked, to avoid a device sync per step.
+        pixel_weights: optional ``(N, H, W)`` non-negative weights per pixel.
+
+    Returns:
+        0-dim tensor: mean over the N*H*W pixels of ``v * cross-entropy`` (in nats).
+        Without weights this equals
+        ``torch.nn.functional.cross_entropy(logits, soft_targets)``.
+    """
+    _check_tensor(logits, "logits")
+    _check_tensor(soft_targets, "soft_targets")
+    if logits.dim() != 4:
+        raise ValueError(
+            f"soft_cross_entropy: logits must be shaped (N, Q, H, W), got {tuple(logits.shape)}"
+        )
+    if soft_targets.shape != logits.shape:
+        raise ValueError(
+            "soft_cross_entropy: soft_targets must match logits (N, Q, H, W), got "
+            f"{tuple(soft_targets.shape)} vs {tuple(logits.shape)}"
+        )
+    if pixel_weights is not None:
+        _check_pixel_weights(pixel_weights, logits, "soft_cross_entropy")
+    log_probs = F.log_softmax(logits, dim=1)
+    per_pixel = -(soft_targets.to(log_probs.dtype) * log_probs).sum(dim=1)  # (N, H, W)
+    if pixel_weights is not None:
+        per_pixel = per_pixel * pixel_weights.to(per_pixel.dtype)
+    return per_pixel.mean()
+
+
+# ---------------------------------------------------------------------- adversarial
+
+#: The GAN objectives :func:`adversarial_loss` knows.
+ADVERSARIAL_MODES = ("vanilla", "lsgan")
+
+
+def adversarial_loss(
+    logits: torch.Tensor, target_is_real: bool, mode: str = "vanilla"
+) -> torch.Tensor:
+    """GAN loss of a discriminator's raw outputs against an all-real or all-fake label.
+
+    - ``"vanilla"`` (Goodfellow et al. 2014; pix2pix): binary cross-entropy with
+      logits against 1 (real) or 0 (fake); a sigmoid is applied inside, so pass
+      raw scores.
+    - ``"lsgan"`` (Mao et al. 2017): mean squared error of the raw outputs to 1 or 0
+      (no sigmoid).
+
+    For the discriminator: ``adversarial_loss(D(real), True) + adversarial_loss(D(fake),
+    False)``; for the generator (non-saturating): ``adversarial_loss(D(fake), True)``.
+
+    Args:
+        logits: discriminator output, any shape (e.g. PatchGAN ``(N, 1, h, w)``).
+        target_is_real: ``True`` to compare against "real", ``False`` for "fake".
+        mode: ``"vanilla"`` or ``"lsgan"``.
+
+    Returns:
+        0-dim tensor, the mean over all elements of ``logits``.
+    """
+    _check_tensor(logits, "logits")
+    if not isinstance(target_is_real, bool):
+        raise TypeError(f"target_is_real must be a bool, got {type(target_is_real).__name__}")
+    if mode not in ADVERSARIAL_MODES:
+        raise ValueError(
+            f"unknown adversarial mode {mode!r}; valid modes: "
+            + ", ".join(repr(m) for m in ADVERSARIAL_MODES)
+        )
+    target = torch.full_like(logits, 1.0 if target_is_real else 0.0)
+    if mode == "vanilla":
+        return F.binary_cross_entropy_with_logits(logits, target)
+    return F.mse_loss(logits, target)
+
+
+# ---------------------------------------------------------------------------- cycle
+
+
+def cycle_loss(
+    reconstructed: torch.Tensor, original: torch.Tensor, weight: float = 1.0
+) -> torch.Tensor:
+    """Cycle-consistency loss (CycleGAN, Zhu et al. 2017): ``weight * mean |rec - orig|``.
+
+    The weight is applied here (CycleGAN uses ``weight = 10``); the default 1.0
+    leaves it to the caller.
+
+    Args:
+        reconstructed: the image after the round trip, e.g. ``G_BA(G_AB(x))``; any
+            shape, usually ``(N, C, H, W)``.
+        original: the image it should equal, same shape and units.
+        weight: non-negative multiplier (lambda in the CycleGAN paper).
+
+    Returns:
+        0-dim tensor.
+    """
+    _check_tensor(reconstructed, "reconstructed")
+    _check_tensor(original, "original")
+    if reconstructed.shape != original.shape:
+        raise ValueError(
+            "cycle_loss: reconstructed and original shapes differ: "
+            f"{tuple(reconstructed.shape)} vs {tuple(original.shape)}"
+        )
+    if not weight >= 0:
+        raise ValueError(f"cycle_loss: weight must be >= 0, got {weight}")
+    return weight * F.l1_loss(reconstructed, original)
