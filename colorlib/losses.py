@@ -7,7 +7,7 @@ plain tensors (for example rebalancing weights looked up in the gamut's prior).
 
 Shapes, ranges and units
 ------------------------
-- Regression (:func:`regression_loss` and friends): prediction and target ab as
+- Regression (:func:`regression_loss`): prediction and target ab as
   ``(N, 2, H, W)``, in whatever units the caller trains in. The package trains on
   *normalised* ab, ``ab / 110`` (see :func:`colorlib.lab.normalize_ab`), so an error
   of 0.1 there is 11 Lab units.
@@ -28,7 +28,8 @@ Example
 >>> pred, target = torch.zeros(2, 2, 8, 8), torch.full((2, 2, 8, 8), 0.5)
 >>> float(losses.regression_loss(pred, target, kind="l1"))
 0.5
->>> loss_fn = losses.get_regression_loss("smooth_l1")  # pick by name (CLI / config)
+>>> losses.REGRESSION_KINDS  # valid names, for a CLI or config file
+('l2', 'smooth_l1', 'l1')
 """
 
 from __future__ import annotations
@@ -40,13 +41,9 @@ import torch
 import torch.nn.functional as F
 
 __all__ = [
-    "REGRESSION_LOSSES",
+    "REGRESSION_KINDS",
     "ADVERSARIAL_MODES",
-    "l2_loss",
-    "l1_loss",
-    "smooth_l1_loss",
     "regression_loss",
-    "get_regression_loss",
     "soft_cross_entropy",
     "adversarial_loss",
     "cycle_loss",
@@ -104,94 +101,20 @@ def _weighted_pixel_mean(
 
 # ----------------------------------------------------------------------- regression
 
-
-def l2_loss(
-    pred: torch.Tensor, target: torch.Tensor, pixel_weights: torch.Tensor | None = None
-) -> torch.Tensor:
-    """Mean squared error on ab ("L2" loss, as used by regression colorizers).
-
-    Args:
-        pred, target: ``(N, 2, H, W)``, same units (the package uses ab / 110).
-        pixel_weights: optional ``(N, H, W)`` non-negative weights per pixel.
-
-    Returns:
-        0-dim tensor: ``mean((pred - target) ** 2)`` over N, both channels, H and W
-        (weighted per pixel when ``pixel_weights`` is given). Note this is the *squared*
-        error, unlike the metric :func:`colorlib.metrics.ab_l2`, which averages the
-        Euclidean distance.
-    """
-    _check_pair(pred, target, 2, "l2_loss")
-    if pixel_weights is not None:
-        _check_pixel_weights(pixel_weights, pred, "l2_loss")
-    return _weighted_pixel_mean(F.mse_loss(pred, target, reduction="none"), pixel_weights)
-
-
-def l1_loss(
-    pred: torch.Tensor, target: torch.Tensor, pixel_weights: torch.Tensor | None = None
-) -> torch.Tensor:
-    """Mean absolute error on ab (the L1 term of pix2pix-style colorizers).
-
-    Args and returns as :func:`l2_loss`, with ``|pred - target|`` per element.
-    """
-    _check_pair(pred, target, 2, "l1_loss")
-    if pixel_weights is not None:
-        _check_pixel_weights(pixel_weights, pred, "l1_loss")
-    return _weighted_pixel_mean(F.l1_loss(pred, target, reduction="none"), pixel_weights)
-
-
-def smooth_l1_loss(
-    pred: torch.Tensor,
-    target: torch.Tensor,
-    pixel_weights: torch.Tensor | None = None,
-    beta: float = 1.0,
-) -> torch.Tensor:
-    """Smooth L1 (Huber-like) error on ab: quadratic below ``beta``, linear above.
-
-    Per element, with ``d = |pred - target|``: ``0.5 * d**2 / beta`` if ``d < beta``,
-    else ``d - 0.5 * beta`` (``torch.nn.functional.smooth_l1_loss``).
-
-    Units of ``beta``: the same as ``pred`` and ``target``. On the package's
-    normalised ab (ab / 110) the default ``beta = 1.0`` puts the knee at an error of
-    110 Lab units, i.e. beyond almost every real error, so the loss is then
-    practically ``0.5 * MSE``. For a knee at ``k`` Lab units pass ``beta = k / 110``
-    (e.g. 10 Lab units -> ``beta = 10 / 110``, about 0.091).
-
-    Args:
-        pred, target: ``(N, 2, H, W)``, same units.
-        pixel_weights: optional ``(N, H, W)`` non-negative weights per pixel.
-        beta: knee position, >= 0 (0 gives plain L1).
-
-    Returns:
-        0-dim tensor, the (weighted) mean over N, both channels, H and W.
-    """
-    _check_pair(pred, target, 2, "smooth_l1_loss")
-    if pixel_weights is not None:
-        _check_pixel_weights(pixel_weights, pred, "smooth_l1_loss")
-    if not beta >= 0:  # also rejects NaN
-        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
-    per_element = F.smooth_l1_loss(pred, target, reduction="none", beta=float(beta))
-    return _weighted_pixel_mean(per_element, pixel_weights)
-
-
-#: Regression losses by name, for training engines and the CLI (read-only).
-#: Each is called as ``fn(pred, target, pixel_weights=None)``; ``smooth_l1``
-#: also takes ``beta``.
-REGRESSION_LOSSES: Mapping[str, Callable[..., torch.Tensor]] = MappingProxyType(
-    {"l2": l2_loss, "smooth_l1": smooth_l1_loss, "l1": l1_loss}
+#: The per-element regression losses :func:`regression_loss` knows, by name.
+_PER_ELEMENT_REGRESSION: Mapping[str, Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]]
+_PER_ELEMENT_REGRESSION = MappingProxyType(
+    {
+        "l2": lambda pred, target, beta: F.mse_loss(pred, target, reduction="none"),
+        "smooth_l1": lambda pred, target, beta: F.smooth_l1_loss(
+            pred, target, reduction="none", beta=beta
+        ),
+        "l1": lambda pred, target, beta: F.l1_loss(pred, target, reduction="none"),
+    }
 )
 
-
-def get_regression_loss(name: str) -> Callable[..., torch.Tensor]:
-    """Look up a regression loss by name (``"l2"``, ``"smooth_l1"`` or ``"l1"``).
-
-    Raises:
-        ValueError: for an unknown name; the message lists the valid ones.
-    """
-    try:
-        return REGRESSION_LOSSES[name]
-    except (KeyError, TypeError):
-        valid = ", ".join(repr(k) for k in REGRESSION_LOSSES)
-        raise ValueError(f"unknown regression loss {name!r}; valid names: {valid}") from None
+#: Valid ``kind`` names for :func:`regression_loss` (for the training engine and CLI).
+REGRESSION_KINDS = tuple(_PER_ELEMENT_REGRESSION)
 
 
 def regression_loss(
@@ -202,26 +125,44 @@ def regression_loss(
     beta: float = 1.0,
     pixel_weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Regression loss on ab, chosen by name.
+    """Regression loss on ab, chosen by name: the poster's L2 and Smooth L1, and L1.
+
+    Per element, with ``d = pred - target``:
+
+    - ``"l2"``: ``d**2`` (mean squared error). This is the *squared* error, unlike
+      the metric :func:`colorlib.metrics.ab_l2`, which averages Euclidean distances.
+    - ``"smooth_l1"``: ``0.5 * d**2 / beta`` where ``|d| < beta``, else
+      ``|d| - 0.5 * beta`` (``torch.nn.functional.smooth_l1_loss``). ``beta`` is in
+      the units of ``pred``: on the package's ab / 110 the default 1.0 puts the knee
+      at 110 Lab units, beyond almost every real error, so the loss is then
+      practically ``0.5 * MSE``; for a knee at k Lab units pass ``beta = k / 110``.
+    - ``"l1"``: ``|d|`` (mean absolute error; pix2pix's reconstruction term).
 
     Args:
         pred, target: ``(N, 2, H, W)``, same units (the package uses ab / 110).
-        kind: ``"l2"`` (mean squared error, :func:`l2_loss`), ``"smooth_l1"``
-            (:func:`smooth_l1_loss`) or ``"l1"`` (mean absolute error, :func:`l1_loss`).
-        beta: the smooth-L1 knee, in the units of ``pred`` (see :func:`smooth_l1_loss`:
-            with ab / 110, 1.0 means 110 Lab units). Ignored by the other kinds.
+        kind: one of :data:`REGRESSION_KINDS`.
+        beta: the smooth-L1 knee, >= 0 (0 gives plain L1). Ignored by other kinds.
         pixel_weights: optional ``(N, H, W)`` non-negative weights per pixel.
 
     Returns:
-        0-dim tensor, mean over pixels (and the two channels) of the per-element loss.
+        0-dim tensor: mean over N, both channels, H and W of the per-element loss
+        (each pixel scaled by its weight when ``pixel_weights`` is given).
 
     Raises:
-        ValueError: unknown ``kind``, wrong or mismatched shapes, negative ``beta``.
+        ValueError: unknown ``kind`` (the message lists the valid ones), wrong or
+            mismatched shapes, negative ``beta``.
     """
-    loss_fn = get_regression_loss(kind)
-    if kind == "smooth_l1":
-        return loss_fn(pred, target, pixel_weights=pixel_weights, beta=beta)
-    return loss_fn(pred, target, pixel_weights=pixel_weights)
+    if kind not in _PER_ELEMENT_REGRESSION:
+        valid = ", ".join(repr(k) for k in REGRESSION_KINDS)
+        raise ValueError(f"unknown regression loss {kind!r}; valid names: {valid}")
+    what = f"regression_loss({kind!r})"
+    _check_pair(pred, target, 2, what)
+    if pixel_weights is not None:
+        _check_pixel_weights(pixel_weights, pred, what)
+    if not beta >= 0:  # also rejects NaN
+        raise ValueError(f"{what}: beta must be >= 0, got {beta}")
+    per_element = _PER_ELEMENT_REGRESSION[kind](pred, target, float(beta))
+    return _weighted_pixel_mean(per_element, pixel_weights)
 
 
 # ------------------------------------------------------------------- classification
