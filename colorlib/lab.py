@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import torch
 
 __all__ = [
@@ -71,7 +72,9 @@ AB_SCALE = 110.0  # ab / AB_SCALE maps the sRGB gamut into about [-1, 1]
 
 def _check_channels(x: torch.Tensor, name: str) -> None:
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor shaped (..., 3, H, W), got {type(x).__name__}")
+        raise TypeError(
+            f"{name} must be a torch.Tensor shaped (..., 3, H, W), got {type(x).__name__}"
+        )
     if x.dim() < 3 or x.shape[-3] != 3:
         raise ValueError(f"{name} must be shaped (..., 3, H, W), got {tuple(x.shape)}")
 
@@ -86,17 +89,22 @@ def _matrices(dtype: torch.dtype, device: torch.device) -> tuple[torch.Tensor, t
     return forward.to(dtype=dtype, device=device), inverse.to(dtype=dtype, device=device)
 
 
+@functools.lru_cache(maxsize=16)
+def _lab_from_f(dtype: torch.dtype, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(matrix, offset) with Lab = matrix @ (f(X), f(Y), f(Z)) + offset."""
+    matrix = torch.tensor(((0.0, 116.0, 0.0), (500.0, -500.0, 0.0), (0.0, 200.0, -200.0)))
+    offset = torch.tensor((-16.0, 0.0, 0.0)).reshape(3, 1)
+    return matrix.to(dtype=dtype, device=device), offset.to(dtype=dtype, device=device)
+
+
 @functools.lru_cache(maxsize=4)
 def _uint8_linear_table(device: torch.device) -> torch.Tensor:
     codes = torch.arange(256, dtype=torch.float64) / 255.0
     return srgb_to_linear(codes).to(dtype=torch.float32, device=device)
 
 
-def _mix_channels(matrix: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Apply a 3x3 matrix along the channel dimension of ``(..., 3, H, W)``."""
-    c0, c1, c2 = x.unbind(-3)
-    rows = [matrix[i, 0] * c0 + matrix[i, 1] * c1 + matrix[i, 2] * c2 for i in range(3)]
-    return torch.stack(rows, dim=-3)
+def _needs_grad(x: torch.Tensor) -> bool:
+    return torch.is_grad_enabled() and x.requires_grad
 
 
 def srgb_to_linear(rgb: torch.Tensor) -> torch.Tensor:
@@ -113,14 +121,31 @@ def linear_to_srgb(linear: torch.Tensor) -> torch.Tensor:
     return torch.where(linear > knee, curved, linear * 12.92)
 
 
+def _cube_root(t: torch.Tensor) -> torch.Tensor:
+    """t ** (1/3) for t >= epsilon (smaller values are discarded by the caller).
+
+    Speed: torch's CPU ``pow`` with a fractional exponent is several times slower
+    than NumPy's dedicated ``cbrt``, so CPU tensors that need no gradient go
+    through ``np.cbrt`` (zero-copy both ways); everything else uses torch.
+    """
+    if t.device.type == "cpu" and not _needs_grad(t):
+        return torch.from_numpy(np.cbrt(t.detach().numpy()))
+    return t.clamp(min=_LAB_EPSILON) ** (1 / 3)  # clamp: finite gradient at 0
+
+
 def _lab_f(t: torch.Tensor) -> torch.Tensor:
     """CIE's f(t): a cube root, with a linear segment near black (finite gradient)."""
-    cube_root = t.clamp(min=_LAB_EPSILON) ** (1 / 3)
-    return torch.where(t > _LAB_EPSILON, cube_root, _LAB_KAPPA * t + _LAB_OFFSET)
+    linear_segment = (t + _LAB_OFFSET / _LAB_KAPPA).mul_(_LAB_KAPPA)
+    return torch.where(t > _LAB_EPSILON, _cube_root(t), linear_segment)
 
 
 def _lab_f_inverse(f: torch.Tensor) -> torch.Tensor:
     return torch.where(f > _LAB_INV_KNEE, f**3, (f - _LAB_OFFSET) / _LAB_KAPPA)
+
+
+def _pixels(x: torch.Tensor) -> torch.Tensor:
+    """``(..., 3, H, W)`` -> ``(B, 3, H*W)`` so 3x3 colour matrices apply as one matmul."""
+    return x.reshape(-1, 3, x.shape[-2] * x.shape[-1])
 
 
 def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
@@ -136,17 +161,18 @@ def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
         Differentiable for float input.
     """
     _check_channels(rgb, "rgb")
+    pixels = _pixels(rgb)
     if rgb.dtype == torch.uint8:
-        linear = _uint8_linear_table(rgb.device)[rgb.long()]
-        dtype = torch.float32
+        table = _uint8_linear_table(rgb.device)
+        linear = table.index_select(0, pixels.reshape(-1).int()).reshape(pixels.shape)
     elif rgb.is_floating_point():
-        linear = srgb_to_linear(rgb)
-        dtype = rgb.dtype
+        linear = srgb_to_linear(pixels)
     else:
         raise TypeError(f"rgb must be uint8 or floating point, got {rgb.dtype}")
-    forward, _ = _matrices(dtype, linear.device)
-    fx, fy, fz = _lab_f(_mix_channels(forward, linear)).unbind(-3)
-    return torch.stack((116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)), dim=-3)
+    xyz_from_rgb, _ = _matrices(linear.dtype, linear.device)
+    lab_from_f, offset = _lab_from_f(linear.dtype, linear.device)
+    lab = torch.matmul(lab_from_f, _lab_f(torch.matmul(xyz_from_rgb, linear))) + offset
+    return lab.reshape(rgb.shape)
 
 
 def lab_to_rgb(lab: torch.Tensor, clip: bool = True) -> torch.Tensor:
@@ -160,18 +186,18 @@ def lab_to_rgb(lab: torch.Tensor, clip: bool = True) -> torch.Tensor:
 
     Returns:
         sRGB, ``(..., 3, H, W)``, same dtype as ``lab``. Differentiable.
-        As in skimage, f(Z) = L-term - b/200 is clamped at 0 when b is far above
-        the gamut (skimage's "negative Z values clipped to zero" warning).
+        As in skimage, f(Z) = (L + 16) / 116 - b / 200 is clamped at 0 when b is far
+        above the gamut (skimage's "negative Z values clipped to zero" warning).
     """
     _check_channels(lab, "lab")
     if not lab.is_floating_point():
         raise TypeError(f"lab must be floating point, got {lab.dtype}")
-    L, a, b = lab.unbind(-3)
+    L, a, b = _pixels(lab).unbind(-2)
     fy = (L + 16.0) / 116.0
     fz = (fy - b / 200.0).clamp(min=0.0)  # skimage's "negative Z" clamp, applied to f(Z)
-    xyz = _lab_f_inverse(torch.stack((fy + a / 500.0, fy, fz), dim=-3))
-    _, inverse = _matrices(lab.dtype, lab.device)
-    rgb = linear_to_srgb(_mix_channels(inverse, xyz))
+    xyz = _lab_f_inverse(torch.stack((fy + a / 500.0, fy, fz), dim=-2))
+    _, rgb_from_xyz = _matrices(lab.dtype, lab.device)
+    rgb = linear_to_srgb(torch.matmul(rgb_from_xyz, xyz)).reshape(lab.shape)
     return rgb.clamp(0.0, 1.0) if clip else rgb
 
 
@@ -205,6 +231,7 @@ def merge_lab(L: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
     """(L ``(..., 1, H, W)``, ab ``(..., 2, H, W)``) -> Lab ``(..., 3, H, W)``."""
     if L.shape[-3] != 1 or ab.shape[-3] != 2 or L.shape[-2:] != ab.shape[-2:]:
         raise ValueError(
-            f"expected L (..., 1, H, W) and ab (..., 2, H, W), got {tuple(L.shape)} and {tuple(ab.shape)}"
+            "expected L (..., 1, H, W) and ab (..., 2, H, W), "
+            f"got {tuple(L.shape)} and {tuple(ab.shape)}"
         )
     return torch.cat((L, ab.to(L.dtype)), dim=-3)

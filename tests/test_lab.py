@@ -125,9 +125,13 @@ def test_known_colours():
     # constants shared with skimage do not sum exactly to the D65 white point.
     rgb = torch.tensor([[1.0, 0.0, 1.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]], dtype=torch.float64)
     lab = colorlib.rgb_to_lab(rgb.reshape(3, 1, 3))[:, 0, :]
-    assert torch.allclose(lab[:, 0], torch.tensor([100.0, 0.0, 0.0], dtype=torch.float64), atol=0.01)
+    assert torch.allclose(
+        lab[:, 0], torch.tensor([100.0, 0.0, 0.0], dtype=torch.float64), atol=0.01
+    )
     assert torch.allclose(lab[:, 1], torch.zeros(3, dtype=torch.float64), atol=1e-6)
-    assert torch.allclose(lab[:, 2], torch.tensor([53.24, 80.09, 67.20], dtype=torch.float64), atol=0.01)
+    assert torch.allclose(
+        lab[:, 2], torch.tensor([53.24, 80.09, 67.20], dtype=torch.float64), atol=0.01
+    )
 
 
 def test_gradcheck_rgb_to_lab_including_near_black():
@@ -145,7 +149,11 @@ def test_gradcheck_rgb_to_lab_including_near_black():
 
 def test_gradcheck_lab_to_rgb():
     lab = torch.tensor(
-        [[1.0, 5.0, 30.0, 60.0, 90.0], [0.5, -10.0, 20.0, 5.0, -3.0], [0.3, 12.0, -25.0, 40.0, 2.0]],
+        [
+            [1.0, 5.0, 30.0, 60.0, 90.0],
+            [0.5, -10.0, 20.0, 5.0, -3.0],
+            [0.3, 12.0, -25.0, 40.0, 2.0],
+        ],
         dtype=torch.float64,
     ).reshape(3, 1, 5)
     lab.requires_grad_(True)
@@ -169,7 +177,9 @@ def test_clip_false_reveals_out_of_gamut():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 def test_cuda_matches_cpu():
     rgb = torch.rand(2, 3, 8, 8)
-    assert torch.allclose(colorlib.rgb_to_lab(rgb.cuda()).cpu(), colorlib.rgb_to_lab(rgb), atol=1e-4)
+    assert torch.allclose(
+        colorlib.rgb_to_lab(rgb.cuda()).cpu(), colorlib.rgb_to_lab(rgb), atol=1e-4
+    )
 
 
 def test_normalisation_round_trip_and_range():
