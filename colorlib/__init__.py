@@ -9,9 +9,10 @@ Public API (see each module's docstring for shapes, ranges and units):
 - networks: :mod:`colorlib.models`
 - training losses: :mod:`colorlib.losses`
 - evaluation metrics: :mod:`colorlib.metrics`
+- datasets (CIFAR-10, Downsampled ImageNet, photo folders, the bundled sample): :mod:`colorlib.data`
 """
 
-from colorlib import gamut, losses, metrics, models
+from colorlib import data, gamut, losses, metrics, models
 from colorlib.lab import (
     AB_SCALE,
     L_CENTER,
@@ -31,6 +32,7 @@ __all__ = [
     "AB_SCALE",
     "L_CENTER",
     "denormalize_ab",
+    "data",
     "denormalize_l",
     "gamut",
     "lab_to_rgb",
