@@ -2,12 +2,16 @@
 
 Commands:
   selfcheck   run the library end to end on real photos and report what it measured
+  train       train a colorizer (regression, bins, pix2pix or CycleGAN) with fit()
+  colorize    colorize image files with a trained colorizer
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 
 def _positive_int(text: str) -> int:
@@ -27,6 +31,77 @@ def _selfcheck(args: argparse.Namespace) -> int:
     )
     print(selfcheck.format_report(source, checks))
     return 0 if all(c.passed for c in checks) else 1
+
+
+def _train(args: argparse.Namespace) -> int:
+    from torch.utils.data import Subset
+
+    from colorlib import data, gamut, train
+
+    train_set = data.load(args.dataset, "train", size=args.size)
+    val_set = data.load(args.dataset, "test", size=args.size)
+    if args.limit:
+        train_set = Subset(train_set, range(min(args.limit, len(train_set))))
+        val_set = Subset(val_set, range(min(max(args.limit // 5, 1), len(val_set))))
+    image_size = train_set[0]["L"].shape[-1]
+    if args.export and Path(args.export).exists() and not args.force:
+        raise ValueError(f"{args.export} exists; pass --force to overwrite it")
+    prior = None
+    if args.rebalance:
+        prior = gamut.ABGamut().prior(train_set[i]["ab"][None] for i in range(len(train_set)))
+    task = train.make_task(
+        args.task, image_size, network_name=args.network, loss=args.loss,
+        dropout=args.dropout, width=args.width, prior=prior, lr=args.lr,
+    )  # fmt: skip
+    if args.task == "cyclegan":  # unpaired: gray and colour images from disjoint halves
+        train_set = train.UnpairedDataset(*train.split_halves(train_set, seed=args.seed))
+    out = Path(args.out or f"runs/train/{args.dataset}-{args.task}-{args.loss}")
+    history = train.fit(
+        task, train_set, val_set, epochs=args.epochs, batch_size=args.batch_size,
+        checkpoint_dir=out, seed=args.seed, device=args.device,
+        lr_schedule="plateau" if args.plateau else None, progress=not args.no_progress,
+    )  # fmt: skip
+    last = history[-1]
+    print(f"[train] {len(history)} epochs; last: " + ", ".join(
+        f"{k} {v:.4g}" for k, v in last.items() if isinstance(v, float)))  # fmt: skip
+    print(f"[train] checkpoint and history in {out}")
+    if args.export:
+        description = args.description or f"{args.task} ({args.loss}) on {args.dataset}"
+        path = train.export_weights(task, args.export, image_size, description)
+        print(f"[train] weights exported to {path}")
+    return 0
+
+
+def _colorize(args: argparse.Namespace) -> int:
+    from PIL import Image
+
+    from colorlib import pretrained
+    from colorlib.colorize import colorize
+    from colorlib.data import BadImageError, read_image
+
+    model = pretrained.load(args.model, device=args.device)
+    out_dir = Path(args.out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"{out_dir} exists and is not a folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    for source in map(Path, args.inputs):
+        target = out_dir / f"{source.stem}.png"
+        try:
+            if not source.is_file():
+                raise ValueError("no such file")
+            if target.exists() and not args.force:
+                raise ValueError(f"{target} exists; pass --force to overwrite it")
+            rgb = read_image(source).permute(1, 2, 0).numpy()
+            result = Image.fromarray(colorize(model, rgb))
+            partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            result.save(partial, format="PNG")
+            os.replace(partial, target)
+            print(f"{source} -> {target}")
+        except (BadImageError, ValueError, OSError) as err:
+            failures += 1
+            print(f"colorlib colorize: error: {source}: {err}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +134,61 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     check.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     check.set_defaults(handler=_selfcheck)
+
+    from colorlib.losses import REGRESSION_KINDS
+    from colorlib.train import TASK_KINDS
+
+    fit = commands.add_parser(
+        "train",
+        help="train a colorizer with the one training engine",
+        description="Train a colorizer on a dataset with colorlib.train.fit: checkpoints "
+        "and history.json go to --out (training resumes from there), optionally "
+        "exporting fp16 weights for colorlib.pretrained. Example: python -m colorlib "
+        "train --task regression --dataset cifar10 --epochs 10 --batch-size 200 --plateau",
+    )
+    fit.add_argument("--task", choices=TASK_KINDS, default="regression", help="default regression")
+    fit.add_argument(
+        "--dataset", default="sample",
+        help="cifar10, imagenet32, imagenet64, sample (default) or a folder of photos",
+    )  # fmt: skip
+    fit.add_argument("--size", type=_positive_int, help="photo-folder crop size (default 64)")
+    fit.add_argument("--network", choices=("SeedCNN", "ZhangNet"), help="regression network")
+    fit.add_argument("--loss", choices=REGRESSION_KINDS, default="l2", help="regression loss")
+    fit.add_argument(
+        "--dropout", type=float, default=0.0, help="SeedCNN dropout (poster: L2 + dropout)"
+    )
+    fit.add_argument("--width", type=float, default=1.0, help="ZhangNet channel multiplier")
+    fit.add_argument("--rebalance", action="store_true", help="class rebalancing (bins)")
+    fit.add_argument("--epochs", type=_positive_int, default=10, help="total epochs (default 10)")
+    fit.add_argument("--batch-size", type=_positive_int, default=200, help="default 200 (poster)")
+    fit.add_argument("--lr", type=float, help="learning rate (default: 1e-3 CNNs, 2e-4 GANs)")
+    fit.add_argument("--plateau", action="store_true", help="decay lr 10x on plateau, to 1e-4")
+    fit.add_argument("--limit", type=_positive_int, help="use only the first N training images")
+    fit.add_argument("--out", help="checkpoint folder (default runs/train/<dataset>-<task>-<loss>)")
+    fit.add_argument("--export", help="write fp16 weights here (e.g. data/checkpoints/NAME.pt)")
+    fit.add_argument("--description", help="one-line description stored with --export")
+    fit.add_argument("--force", action="store_true", help="overwrite an existing --export")
+    fit.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda ...")
+    fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    fit.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    fit.set_defaults(handler=_train)
+
+    paint = commands.add_parser(
+        "colorize",
+        help="colorize image files with a trained colorizer",
+        description="Colorize each input image (any size; gray, RGB, RGBA, palette, CMYK "
+        "or 16-bit) and write OUT_DIR/<name>.png at the input's size. Only the input's "
+        "lightness is used. Existing outputs are kept unless --force.",
+    )
+    paint.add_argument("inputs", nargs="+", metavar="IN", help="image files")
+    paint.add_argument("out_dir", metavar="OUT_DIR", help="folder for the results (created)")
+    paint.add_argument(
+        "--model", required=True,
+        help="a name from colorlib.pretrained.available() or a .pt weights file",
+    )  # fmt: skip
+    paint.add_argument("--device", default="cpu", help="cpu (default), cuda ...")
+    paint.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    paint.set_defaults(handler=_colorize)
     return parser
 
 

@@ -131,6 +131,7 @@ from colorlib.lab import rgb_to_lab, split_lab
 __all__ = [
     "load",
     "read_image",
+    "to_rgb_array",
     "data_roots",
     "cache_dir",
     "LabImages",
@@ -723,6 +724,30 @@ def _list_images(folder: Path) -> list[Path]:
 
 
 # ----------------------------------------------------------------------- decoding
+
+
+def to_rgb_array(image: Image.Image | np.ndarray) -> np.ndarray:
+    """A Pillow image or numpy array, in any common mode, -> uint8 ``(H, W, 3)`` sRGB.
+
+    Pillow images are converted as listed under *Bad image files* in the module
+    docstring. numpy arrays: ``(H, W)`` gray, ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA,
+    as uint8, uint16 (scaled by 1/257) or float in [0, 1] (clipped, then x 255).
+
+    Raises:
+        BadImageError: an array of another shape or dtype, or an unsupported mode.
+    """
+    if isinstance(image, Image.Image):
+        return _pil_to_rgb_array(image)
+    array = np.asarray(image)
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise BadImageError(f"expected an (H, W), (H, W, 3) or (H, W, 4) array, got {array.shape}")
+    if array.dtype == np.uint16:
+        array = np.round(array / 257.0).astype(np.uint8)
+    elif np.issubdtype(array.dtype, np.floating):
+        array = np.round(np.clip(np.nan_to_num(array), 0.0, 1.0) * 255.0).astype(np.uint8)
+    elif array.dtype != np.uint8:
+        raise BadImageError(f"expected uint8, uint16 or float pixels, got {array.dtype}")
+    return _pil_to_rgb_array(Image.fromarray(np.ascontiguousarray(array)))
 
 
 def _pil_to_rgb_array(image: Image.Image) -> np.ndarray:

@@ -76,9 +76,9 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 from tqdm.auto import tqdm
 
 from colorlib import losses, metrics, models
+from colorlib.colorize import Colorizer
 from colorlib.gamut import ANNEAL_T, ABGamut, rebalance_weights
 from colorlib.lab import denormalize_ab, lab_to_rgb, merge_lab, normalize_ab, normalize_l
-from colorlib.models import upsample_ab
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -89,11 +89,13 @@ __all__ = [
     "Pix2PixTask",
     "RegressionTask",
     "Task",
+    "TASK_KINDS",
     "TrainingDiverged",
     "UnpairedDataset",
     "export_weights",
     "fit",
     "load_checkpoint",
+    "make_task",
     "network",
     "resolve_device",
     "seed_everything",
@@ -180,7 +182,7 @@ def _to_grid(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 class Task:
     """What :func:`fit` needs from a method. Subclasses set ``kind`` and implement
-    :meth:`train_step`, :meth:`eval_step` and :meth:`predict_ab`.
+    :meth:`train_step` and :meth:`eval_step`; :meth:`predict_ab` is shared.
 
     Attributes:
         nets: ``{name: nn.Module}`` (wrapped in DDP by :func:`fit` while it runs).
@@ -230,9 +232,17 @@ class Task:
         """Validation losses (0-dim) and the predicted ab ``(N, 2, S, S)`` in Lab units."""
         raise NotImplementedError
 
+    def colorizer(self) -> Colorizer:
+        """The predicting network behind the colorizer contract (L -> ab, Lab units)."""
+        gamut = getattr(self, "gamut", None)
+        return Colorizer(self.nets[self.predict_net], gamut=gamut, T=self.config.get("T", ANNEAL_T))
+
+    @torch.no_grad()
     def predict_ab(self, L: torch.Tensor) -> torch.Tensor:
         """``(N, 1, S, S)`` L in [0, 100] -> ``(N, 2, S, S)`` ab in Lab units (no grad)."""
-        raise NotImplementedError
+        with self.autocast():
+            output = self.nets[self.predict_net](normalize_l(L))
+        return self.colorizer().to_ab(output, L.shape[-2:])
 
     def extra_state(self) -> dict:
         """Task state beyond networks and optimizers (tensors and plain types)."""
@@ -301,13 +311,7 @@ class RegressionTask(Task):
 
     def eval_step(self, batch):
         loss, pred = self._loss(batch)
-        return {"loss": loss}, upsample_ab(denormalize_ab(pred.float()), batch["L"].shape[-2:])
-
-    @torch.no_grad()
-    def predict_ab(self, L):
-        with self.autocast():
-            pred = self.nets["net"](normalize_l(L))
-        return upsample_ab(denormalize_ab(pred.float()), L.shape[-2:])
+        return {"loss": loss}, self.colorizer().to_ab(pred, batch["L"].shape[-2:])
 
 
 class ClassificationTask(Task):
@@ -366,9 +370,6 @@ class ClassificationTask(Task):
             weights = self.class_weights.to(ab.device)[self.gamut.nearest(ab)]
         return losses.soft_cross_entropy(logits, target, weights), logits
 
-    def _decode(self, logits: torch.Tensor, size) -> torch.Tensor:
-        return upsample_ab(self.gamut.decode(logits.float(), T=self.config["T"]), size)
-
     def train_step(self, batch):
         loss, _ = self._loss(batch)
         self.optimize("net", loss)
@@ -376,13 +377,7 @@ class ClassificationTask(Task):
 
     def eval_step(self, batch):
         loss, logits = self._loss(batch)
-        return {"loss": loss}, self._decode(logits, batch["L"].shape[-2:])
-
-    @torch.no_grad()
-    def predict_ab(self, L):
-        with self.autocast():
-            logits = self.nets["net"](normalize_l(L))
-        return self._decode(logits, L.shape[-2:])
+        return {"loss": loss}, self.colorizer().to_ab(logits, batch["L"].shape[-2:])
 
 
 def _set_requires_grad(nets: Iterable[nn.Module], flag: bool) -> None:
@@ -391,7 +386,20 @@ def _set_requires_grad(nets: Iterable[nn.Module], flag: bool) -> None:
             p.requires_grad_(flag)
 
 
-class Pix2PixTask(Task):
+class _GeneratorTask(Task):
+    """A GAN whose generator ``G`` colourises; validated by its L1 error on ab / 110."""
+
+    monitor = "l1"
+    predict_net = "G"
+
+    def eval_step(self, batch):
+        with self.autocast():
+            fake_ab = self.nets["G"](normalize_l(batch["L"])).float()
+        l1 = losses.regression_loss(fake_ab, normalize_ab(batch["ab"]), "l1")
+        return {"l1": l1}, denormalize_ab(fake_ab)
+
+
+class Pix2PixTask(_GeneratorTask):
     """Conditional GAN: G(L) -> ab, D judges (L, ab) pairs; G loss = adv + l1_weight * L1.
 
     Defaults as Isola et al.: vanilla GAN loss, L1 weight 100, Adam(2e-4, betas
@@ -403,8 +411,6 @@ class Pix2PixTask(Task):
     """
 
     kind = "pix2pix"
-    monitor = "l1"
-    predict_net = "G"
 
     def __init__(
         self,
@@ -440,17 +446,6 @@ class Pix2PixTask(Task):
         _set_requires_grad([D], True)
         return {"loss_D": loss_D.detach(), "loss_G_adv": loss_adv.detach(), "l1": loss_l1.detach()}
 
-    def eval_step(self, batch):
-        with self.autocast():
-            fake_ab = self.nets["G"](normalize_l(batch["L"])).float()
-        l1 = losses.regression_loss(fake_ab, normalize_ab(batch["ab"]), "l1")
-        return {"l1": l1}, denormalize_ab(fake_ab)
-
-    @torch.no_grad()
-    def predict_ab(self, L):
-        with self.autocast():
-            return denormalize_ab(self.nets["G"](normalize_l(L)).float())
-
 
 class ImagePool:
     """Shrivastava et al.'s history of generated images (CycleGAN: 50).
@@ -480,7 +475,7 @@ class ImagePool:
         return torch.stack(out)
 
 
-class CycleGANTask(Task):
+class CycleGANTask(_GeneratorTask):
     """Unpaired colorization: gray domain X (L only) and colour domain Y (L, a, b).
 
     G: L -> ab gives the colour image ``(L, G(L))``; F: Lab -> L greys it back.
@@ -501,8 +496,6 @@ class CycleGANTask(Task):
     """
 
     kind = "cyclegan"
-    monitor = "l1"
-    predict_net = "G"
 
     def __init__(
         self,
@@ -563,17 +556,6 @@ class CycleGANTask(Task):
             "loss_D": loss_D.detach(),
         }
 
-    def eval_step(self, batch):
-        with self.autocast():
-            fake_ab = self.nets["G"](normalize_l(batch["L"])).float()
-        l1 = losses.regression_loss(fake_ab, normalize_ab(batch["ab"]), "l1")
-        return {"l1": l1}, denormalize_ab(fake_ab)
-
-    @torch.no_grad()
-    def predict_ab(self, L):
-        with self.autocast():
-            return denormalize_ab(self.nets["G"](normalize_l(L)).float())
-
     def extra_state(self):
         return {name: [t.cpu() for t in pool.images] for name, pool in self.pools.items()}
 
@@ -606,6 +588,57 @@ class UnpairedDataset(Dataset):
     def __getitem__(self, i: int) -> dict:
         other = self.color[i % len(self.color)]
         return {**self.gray[i], "color_L": other["L"], "color_ab": other["ab"]}
+
+
+TASK_KINDS = ("regression", "classification", "pix2pix", "cyclegan")
+
+
+def make_task(
+    kind: str,
+    image_size: int,
+    network_name: str | None = None,
+    loss: str = "l2",
+    dropout: float = 0.0,
+    width: float = 1.0,
+    prior: torch.Tensor | None = None,
+    lr: float | None = None,
+) -> Task:
+    """Build a task with the networks the study uses, by name (for the CLI and notebooks).
+
+    - ``"regression"``: ``SeedCNN(image_size, dropout)`` (the poster's CNN) or, with
+      ``network_name="ZhangNet"``, ``ZhangNet(width)``; loss ``l2``/``smooth_l1``/``l1``.
+    - ``"classification"``: ``ZhangNet(width, bins=Q)`` over the derived bins;
+      ``prior`` (Q,) turns on class rebalancing.
+    - ``"pix2pix"``: ``UNetGenerator(image_size)`` + ``PatchDiscriminator`` sized for it.
+    - ``"cyclegan"``: two ``ResnetGenerator`` (L -> ab, Lab -> L) + two PatchGANs.
+
+    ``lr`` defaults to each method's published value (1e-3 CNNs, 2e-4 GANs).
+    """
+    if kind not in TASK_KINDS:
+        raise ValueError(f"unknown task {kind!r}; valid tasks: {', '.join(TASK_KINDS)}")
+    if kind == "regression":
+        name = network_name or "SeedCNN"
+        if name == "SeedCNN":
+            net = network("SeedCNN", image_size=image_size, dropout=dropout)
+        elif name == "ZhangNet":
+            net = network("ZhangNet", width=width)
+        else:
+            raise ValueError(f"regression trains SeedCNN or ZhangNet, not {name!r}")
+        return RegressionTask(net, loss=loss, lr=lr or 1e-3)
+    if kind == "classification":
+        gamut = ABGamut()
+        net = network("ZhangNet", width=width, bins=gamut.Q)
+        return ClassificationTask(net, gamut=gamut, prior=prior, lr=lr or 1e-3)
+    n_layers = models.PatchDiscriminator.for_image_size(image_size).n_layers
+    critic = {"in_channels": 3, "n_layers": n_layers}
+    if kind == "pix2pix":
+        G = network("UNetGenerator", image_size=image_size)
+        return Pix2PixTask(G, network("PatchDiscriminator", **critic), lr=lr or 2e-4)
+    G = network("ResnetGenerator", in_channels=1, out_channels=2)
+    F_ = network("ResnetGenerator", in_channels=3, out_channels=1)
+    D_color = network("PatchDiscriminator", **critic)
+    D_gray = network("PatchDiscriminator", **{**critic, "in_channels": 1})
+    return CycleGANTask(G, F_, D_color, D_gray, lr=lr or 2e-4)
 
 
 # ------------------------------------------------------------------ checkpoints
@@ -666,12 +699,16 @@ def _save_checkpoint(
     _atomic_write(path, lambda tmp: torch.save(payload, tmp))
 
 
-def export_weights(task: Task, path: str | os.PathLike) -> Path:
+def export_weights(
+    task: Task, path: str | os.PathLike, image_size: int, description: str = ""
+) -> Path:
     """Save the predicting network's weights in float16 with the checkpoint header.
 
     The file (``"colorlib.weights/1"``) holds only ``kind``, ``config``, the network
-    spec and its state dict (floating tensors as fp16): about half a float32
+    spec and its state dict (floating tensors as fp16), plus ``image_size`` (the side
+    the network was trained at) and a one-line ``description``: about half a float32
     checkpoint of that network, with no optimizer or discriminator.
+    :func:`colorlib.pretrained.load` turns it back into a colorizer.
     """
     name = task.predict_net
     state = {
@@ -680,7 +717,13 @@ def export_weights(task: Task, path: str | os.PathLike) -> Path:
     }
     header = _header(task)
     header["networks"] = {name: header["networks"][name]}
-    payload = {"format": WEIGHTS_FORMAT, **header, "state": {"nets": {name: state}}}
+    payload = {
+        "format": WEIGHTS_FORMAT,
+        **header,
+        "image_size": int(image_size),
+        "description": str(description),
+        "state": {"nets": {name: state}},
+    }
     path = Path(path)
     _atomic_write(path, lambda tmp: torch.save(payload, tmp))
     return path
@@ -733,9 +776,14 @@ class LoadedCheckpoint:
 
 def load_checkpoint(path: str | os.PathLike) -> LoadedCheckpoint:
     """Read a training checkpoint or weight export with ``weights_only=True`` on the CPU."""
-    raw = torch.load(path, weights_only=True, map_location="cpu")
-    if raw.get("format") not in (CHECKPOINT_FORMAT, WEIGHTS_FORMAT):
-        raise ValueError(f"{path}: not a colorlib checkpoint (format {raw.get('format')!r})")
+    try:
+        raw = torch.load(path, weights_only=True, map_location="cpu")
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # torch raises many types for a corrupt or foreign file
+        raise ValueError(f"{path}: not a readable checkpoint ({type(err).__name__})") from None
+    if not isinstance(raw, dict) or raw.get("format") not in (CHECKPOINT_FORMAT, WEIGHTS_FORMAT):
+        raise ValueError(f"{path}: not a colorlib checkpoint")
     return LoadedCheckpoint(
         kind=raw["kind"],
         config=raw["config"],

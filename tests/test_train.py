@@ -316,7 +316,7 @@ def test_checkpoint_format_history_and_export(tmp_path):
     with torch.no_grad():
         expected_ab = task.predict_ab(L)
         assert torch.allclose(denormalize_ab(rebuilt(normalize_l(L))), expected_ab, atol=1e-5)
-        export = export_weights(task, tmp_path / "weights.pt")
+        export = export_weights(task, tmp_path / "weights.pt", image_size=32)
         shipped = load_checkpoint(export)
         assert shipped.epoch is None and shipped.kind == "regression"
         assert all(
