@@ -9,10 +9,13 @@ Public API (see each module's docstring for shapes, ranges and units):
 - networks: :mod:`colorlib.models`
 - training losses: :mod:`colorlib.losses`
 - evaluation metrics: :mod:`colorlib.metrics`
+- the training engine: :mod:`colorlib.train`; shipped colorizers: :mod:`colorlib.pretrained`
+- :func:`colorize` any photo with a :class:`Colorizer`
 - datasets (CIFAR-10, Downsampled ImageNet, photo folders, the bundled sample): :mod:`colorlib.data`
 """
 
-from colorlib import data, gamut, losses, metrics, models
+from colorlib import data, gamut, losses, metrics, models, pretrained, train
+from colorlib.colorizer import Colorizer, colorize
 from colorlib.lab import (
     AB_SCALE,
     L_CENTER,
@@ -29,6 +32,10 @@ from colorlib.lab import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Colorizer",
+    "colorize",
+    "pretrained",
+    "train",
     "AB_SCALE",
     "L_CENTER",
     "denormalize_ab",

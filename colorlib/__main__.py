@@ -76,7 +76,7 @@ def _colorize(args: argparse.Namespace) -> int:
     from PIL import Image
 
     from colorlib import pretrained
-    from colorlib.colorize import colorize
+    from colorlib.colorizer import colorize
     from colorlib.data import BadImageError, read_image
 
     model = pretrained.load(args.model, device=args.device)

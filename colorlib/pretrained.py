@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from colorlib.colorize import Colorizer
+from colorlib.colorizer import Colorizer
 from colorlib.data import PROJECT_DATA
 from colorlib.gamut import ANNEAL_T, ABGamut
 from colorlib.train import load_checkpoint
@@ -70,7 +70,7 @@ def load(
     """Load a colorizer by name (or from a ``.pt`` path), in eval mode on ``device``.
 
     Returns:
-        A :class:`colorlib.colorize.Colorizer`: L ``(N, 1, S, S)`` in Lab units (0-100)
+        A :class:`colorlib.colorizer.Colorizer`: L ``(N, 1, S, S)`` in Lab units (0-100)
         -> ab ``(N, 2, S, S)`` in Lab units, with ``.image_size`` = the training S.
         Normalisation, bin decoding (annealed mean at the saved T) and upsampling
         happen inside.

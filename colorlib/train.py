@@ -76,7 +76,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 from tqdm.auto import tqdm
 
 from colorlib import losses, metrics, models
-from colorlib.colorize import Colorizer
+from colorlib.colorizer import Colorizer
 from colorlib.gamut import ANNEAL_T, ABGamut, rebalance_weights
 from colorlib.lab import denormalize_ab, lab_to_rgb, merge_lab, normalize_ab, normalize_l
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 import colorlib
 from colorlib import pretrained
-from colorlib.colorize import Colorizer, colorize
+from colorlib.colorizer import Colorizer, colorize
 from colorlib.train import export_weights, make_task
 
 
