@@ -171,7 +171,7 @@ def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
         raise TypeError(f"rgb must be uint8 or floating point, got {rgb.dtype}")
     xyz_from_rgb, _ = _matrices(linear.dtype, linear.device)
     lab_from_f, offset = _lab_from_f(linear.dtype, linear.device)
-    lab = torch.matmul(lab_from_f, _lab_f(torch.matmul(xyz_from_rgb, linear))) + offset
+    lab = torch.matmul(lab_from_f, _lab_f(torch.matmul(xyz_from_rgb, linear))).add_(offset)
     return lab.reshape(rgb.shape)
 
 
