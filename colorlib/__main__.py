@@ -1,6 +1,7 @@
 """Command line: ``python -m colorlib COMMAND ...`` (or ``colorlib COMMAND ...``).
 
 Commands:
+  reproduce   re-run the numbered notebooks with papermill and write a summary
   selfcheck   run the library end to end on real photos and report what it measured
   train       train a colorizer (regression, bins, pix2pix or CycleGAN) with fit()
   colorize    colorize image files with a trained colorizer
@@ -31,6 +32,27 @@ def _selfcheck(args: argparse.Namespace) -> int:
     )
     print(selfcheck.format_report(source, checks))
     return 0 if all(c.passed for c in checks) else 1
+
+
+def _reproduce(args: argparse.Namespace) -> int:
+    from colorlib import reproduce
+
+    parameters = {name: reproduce.parse_value(value) for name, value in args.parameter}
+    runs = reproduce.run_all(
+        profile=args.profile, only=args.only, parameters=parameters, out_root=Path(args.out),
+        kernel=args.kernel, progress=not args.no_progress,
+    )  # fmt: skip
+    if not runs:
+        raise ValueError(f"no numbered notebooks (NN_*.ipynb) in {reproduce.NOTEBOOKS}")
+    md_path, html_path = reproduce.write_summary(runs, args.profile, Path(args.out) / args.profile)
+    for run in runs:
+        status = "ok" if run.ok else f"FAILED: {run.error}"
+        print(f"[reproduce] {run.name}: {status} ({run.seconds:.0f} s) -> {run.output}")
+    print(f"[reproduce] summary: {md_path} and {html_path}")
+    failed = [run.name for run in runs if not run.ok]
+    if failed:
+        print(f"[reproduce] failed notebooks: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -112,6 +134,28 @@ def build_parser() -> argparse.ArgumentParser:
         "without it the bundled sample in data/sample is used.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    rerun = commands.add_parser(
+        "reproduce",
+        help="re-run the numbered notebooks with papermill and write a summary",
+        description="Execute notebooks/NN_*.ipynb in order with papermill (cwd = the "
+        "notebooks folder), writing executed copies and summary.md / summary.html to "
+        "OUT/<profile>/. A failing notebook does not stop the others; the exit status "
+        "is 1 if any failed. Data: COLORLIB_DATA when set, else the bundled sample.",
+    )
+    rerun.add_argument(
+        "--profile", choices=("quick", "full"), default="quick",
+        help="quick: minutes on a laptop CPU (default); full: the real experiment",
+    )  # fmt: skip
+    rerun.add_argument("--only", nargs="+", metavar="NN", help="notebook numbers, e.g. 00 02")
+    rerun.add_argument(
+        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+        help="notebook parameter for every notebook, e.g. -p retrain true (repeatable)",
+    )  # fmt: skip
+    rerun.add_argument("--out", default="runs", help="output folder (default runs)")
+    rerun.add_argument("--kernel", help="Jupyter kernel (default: the notebook's own)")
+    rerun.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    rerun.set_defaults(handler=_reproduce)
 
     check = commands.add_parser(
         "selfcheck",

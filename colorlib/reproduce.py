@@ -1,0 +1,207 @@
+"""Batch re-run of the numbered notebooks with papermill, and a summary report.
+
+``python -m colorlib reproduce [--profile quick|full] [--only 00 02] [-p NAME VALUE]``
+executes ``notebooks/NN_*.ipynb`` in order with papermill (kernel cwd = the
+notebooks folder, so relative paths behave as in JupyterLab), writes each executed
+notebook to ``runs/<profile>/``, carries on past a failing notebook, and ends with
+``runs/<profile>/summary.md`` and ``summary.html``: a status table, then every
+output of the cells tagged ``summary`` (results tables, comparisons with the poster,
+key figures), notebook by notebook.
+
+papermill does the executing (a well-kept library); this module only chooses what
+to run, collects the results and writes the report.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+__all__ = ["NOTEBOOKS", "NotebookRun", "find_notebooks", "parse_value", "run_all", "write_summary"]
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+"""The project's numbered notebooks."""
+
+PROFILES = ("quick", "full")
+SUMMARY_TAG = "summary"  # cells whose outputs go into the report
+
+
+@dataclass
+class NotebookRun:
+    """What happened to one notebook: its output path, status, wall time, report items."""
+
+    name: str
+    output: Path
+    ok: bool = False
+    seconds: float = 0.0
+    error: str = ""
+    summary: list[dict] = field(default_factory=list)  # nbformat outputs of summary cells
+
+
+def find_notebooks(folder: Path = NOTEBOOKS, only: list[str] | None = None) -> list[Path]:
+    """The numbered notebooks ``NN_*.ipynb`` in order, optionally only those whose
+    number (``"02"``) or full stem is listed in ``only``.
+
+    Raises:
+        ValueError: ``only`` names a notebook that does not exist.
+    """
+    notebooks = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+    if not only:
+        return notebooks
+    chosen = [p for p in notebooks if p.stem[:2] in only or p.stem in only]
+    known = {p.stem[:2] for p in notebooks} | {p.stem for p in notebooks}
+    missing = [name for name in only if name not in known]
+    if missing:
+        names = ", ".join(p.stem for p in notebooks) or "none"
+        raise ValueError(f"no notebook {', '.join(missing)} in {folder}; available: {names}")
+    return chosen
+
+
+def parse_value(text: str):
+    """A ``-p NAME VALUE`` value as papermill's ``-p`` would type it: JSON numbers,
+    true/false/null (any case), lists; anything else stays a string."""
+    lowered = {"true": True, "false": False, "none": None, "null": None}
+    if text.lower() in lowered:
+        return lowered[text.lower()]
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _summary_outputs(notebook_path: Path) -> list[dict]:
+    import nbformat
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    outputs = []
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and SUMMARY_TAG in cell.metadata.get("tags", []):
+            outputs += [o for o in cell.get("outputs", []) if o.get("output_type") != "error"]
+    return outputs
+
+
+def run_all(
+    profile: str = "quick",
+    only: list[str] | None = None,
+    parameters: dict | None = None,
+    out_root: Path = Path("runs"),
+    folder: Path = NOTEBOOKS,
+    kernel: str | None = None,
+    progress: bool = True,
+) -> list[NotebookRun]:
+    """Execute the notebooks with papermill; never stop at a failing one.
+
+    Args:
+        profile: ``"quick"`` (CI-sized) or ``"full"`` (the real experiment); passed to
+            every notebook as the ``profile`` parameter.
+        only: notebook numbers or stems to run (default: all).
+        parameters: more parameters for every notebook (e.g. ``{"retrain": True}``).
+        out_root: executed notebooks go to ``out_root/<profile>/``.
+        folder: where the numbered notebooks are.
+        kernel: Jupyter kernel name (default: the one each notebook names).
+        progress: show a tqdm bar over notebooks.
+
+    Returns:
+        One :class:`NotebookRun` per notebook, in order.
+    """
+    import papermill
+
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+    notebooks = find_notebooks(folder, only)
+    out_dir = Path(out_root) / profile
+    out_dir.mkdir(parents=True, exist_ok=True)
+    runs = []
+    bar = tqdm(notebooks, desc=f"notebooks ({profile})", unit="nb", disable=not progress)
+    for path in bar:
+        bar.set_postfix_str(path.stem)
+        run = NotebookRun(name=path.stem, output=out_dir / path.name)
+        start = time.perf_counter()
+        try:
+            papermill.execute_notebook(
+                str(path),
+                str(run.output),
+                parameters={"profile": profile, **(parameters or {})},
+                cwd=str(folder),
+                kernel_name=kernel,
+                progress_bar=False,
+            )
+            run.ok = True
+        except Exception as err:  # papermill raises many types; report and go on
+            run.error = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
+        run.seconds = time.perf_counter() - start
+        if run.output.exists():
+            run.summary = _summary_outputs(run.output)
+        runs.append(run)
+    return runs
+
+
+def _output_markdown(output: dict) -> str:
+    data = output.get("data", {})
+    if output.get("output_type") == "stream":
+        return "```\n" + "".join(output.get("text", "")).rstrip() + "\n```"
+    if "image/png" in data:
+        return f"![figure](data:image/png;base64,{data['image/png'].strip()})"
+    if "text/markdown" in data:
+        return "".join(data["text/markdown"])
+    if "text/plain" in data:
+        return "```\n" + "".join(data["text/plain"]).rstrip() + "\n```"
+    return ""
+
+
+def _output_html(output: dict) -> str:
+    data = output.get("data", {})
+    if output.get("output_type") == "stream":
+        return f"<pre>{html.escape(''.join(output.get('text', '')))}</pre>"
+    if "image/png" in data:
+        png = data["image/png"].strip()
+        base64.b64decode(png, validate=True)  # a corrupt figure fails here, not in a browser
+        return f'<img alt="figure" src="data:image/png;base64,{png}">'
+    if "text/html" in data:
+        return "".join(data["text/html"])
+    if "text/plain" in data:
+        return f"<pre>{html.escape(''.join(data['text/plain']))}</pre>"
+    return ""
+
+
+def write_summary(runs: list[NotebookRun], profile: str, out_dir: Path) -> tuple[Path, Path]:
+    """Write ``summary.md`` and ``summary.html`` into ``out_dir``; return both paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = [
+        f"| {r.name} | {'ok' if r.ok else 'FAILED'} | {r.seconds:.0f} | "
+        f"{r.error.replace('|', '/') if r.error else ''} |"
+        for r in runs
+    ]
+    md = [
+        f"# colorlib reproduction, profile `{profile}`",
+        "",
+        "| notebook | status | seconds | error |",
+        "|---|---|---|---|",
+        *rows,
+    ]
+    page = [
+        "<!doctype html><meta charset='utf-8'>",
+        f"<title>colorlib reproduction ({html.escape(profile)})</title>",
+        f"<h1>colorlib reproduction, profile <code>{html.escape(profile)}</code></h1>",
+        "<table border=1 cellpadding=4><tr><th>notebook<th>status<th>seconds<th>error",
+        *(
+            f"<tr><td>{html.escape(r.name)}<td>{'ok' if r.ok else 'FAILED'}"
+            f"<td>{r.seconds:.0f}<td>{html.escape(r.error)}"
+            for r in runs
+        ),
+        "</table>",
+    ]
+    for run in runs:
+        if run.summary:
+            md += ["", f"## {run.name}", ""] + [_output_markdown(o) for o in run.summary]
+            page += [f"<h2>{html.escape(run.name)}</h2>"] + [_output_html(o) for o in run.summary]
+    md_path, html_path = out_dir / "summary.md", out_dir / "summary.html"
+    md_path.write_text("\n".join(md) + "\n")
+    html_path.write_text("\n".join(page) + "\n")
+    return md_path, html_path

@@ -1,0 +1,88 @@
+"""The papermill batch runner: order, parameters, failures carried past, the summary."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from colorlib import reproduce
+
+
+def write_notebook(path, *cells) -> None:
+    """A notebook from (source, tags) pairs; the first cell is the parameters cell."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    for source, tags in cells:
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["tags"] = list(tags)
+        notebook.cells.append(cell)
+    nbformat.write(notebook, path)
+
+
+@pytest.fixture
+def notebooks(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    params = ('profile: str = "quick"\nscale: int = 1', ["parameters"])
+    write_notebook(
+        folder / "00_good.ipynb",
+        params,
+        ("import pathlib\nprint('cwd is', pathlib.Path.cwd().name)", []),
+        ("print(f'| profile | {profile} |')\nprint('answer', 21 * scale)", ["summary"]),
+    )
+    write_notebook(folder / "01_broken.ipynb", params, ("raise RuntimeError('boom')", []))
+    write_notebook(folder / "02_after.ipynb", params, ("print('still ran', profile)", ["summary"]))
+    (folder / "helper.ipynb").write_text("{}")  # not numbered: never run
+    return folder
+
+
+@pytest.mark.slow
+def test_run_all_carries_on_past_a_failure_and_reports(notebooks, tmp_path):
+    runs = reproduce.run_all(
+        profile="full", parameters={"scale": 2}, out_root=tmp_path / "runs",
+        folder=notebooks, progress=False,
+    )  # fmt: skip
+    assert [r.name for r in runs] == ["00_good", "01_broken", "02_after"]
+    assert [r.ok for r in runs] == [True, False, True]
+    assert "boom" in runs[1].error
+    assert all(r.output.parent == tmp_path / "runs" / "full" and r.output.exists() for r in runs)
+    executed = nbformat.read(runs[0].output, as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    assert "cwd is notebooks" in printed  # the kernel ran in the notebooks folder
+    assert "answer 42" in printed and "| profile | full |" in printed  # parameters injected
+
+    md_path, html_path = reproduce.write_summary(runs, "full", tmp_path / "runs" / "full")
+    md = md_path.read_text()
+    assert "| 01_broken | FAILED |" in md and "boom" in md
+    assert "answer 42" in md and "still ran full" in md
+    assert "cwd is" not in md  # only cells tagged "summary" are reported
+    assert "<h2>00_good</h2>" in html_path.read_text()
+
+
+def test_find_notebooks_filters_and_rejects_unknown(notebooks):
+    assert [p.stem for p in reproduce.find_notebooks(notebooks)] == [
+        "00_good", "01_broken", "02_after",
+    ]  # fmt: skip
+    assert [p.stem for p in reproduce.find_notebooks(notebooks, ["02", "00_good"])] == [
+        "00_good", "02_after",
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="no notebook 07.*available: 00_good"):
+        reproduce.find_notebooks(notebooks, ["07"])
+
+
+@pytest.mark.parametrize(
+    "text,value",
+    [("true", True), ("False", False), ("none", None), ("3", 3), ("0.5", 0.5),
+     ("[1, 2]", [1, 2]), ("cifar10", "cifar10"), ("../data", "../data")],
+)  # fmt: skip
+def test_parse_value_types_like_papermill(text, value):
+    assert reproduce.parse_value(text) == value
+
+
+def test_bad_profile_is_rejected(notebooks, tmp_path):
+    with pytest.raises(ValueError, match="profile must be one of"):
+        reproduce.run_all(profile="huge", folder=notebooks, out_root=tmp_path, progress=False)
