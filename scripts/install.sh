@@ -10,6 +10,17 @@ PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 "$PYTHON" -c 'import sys; assert sys.version_info >= (3, 10), "colorlib needs Python >= 3.10"'
 
+# System package for the browser test: Debian's Chromium (playwright's own browser
+# download needs the internet). Installed with apt when we are root; else say so.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[install] installing chromium with apt-get (for the browser test)"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "[install] note: no chromium; the browser test will be skipped (apt-get install chromium)"
+  fi
+fi
+
 if [ ! -x .venv/bin/python ]; then
   echo "[install] creating .venv with $("$PYTHON" --version)"
   "$PYTHON" -m venv .venv
