@@ -130,6 +130,7 @@ from colorlib.lab import rgb_to_lab, split_lab
 
 __all__ = [
     "load",
+    "load_or_sample",
     "read_image",
     "to_rgb_array",
     "data_roots",
@@ -236,6 +237,85 @@ def load(
     if dataset.skipped:
         warnings.warn(_skipped_message(dataset), BadImageWarning, stacklevel=2)
     return dataset
+
+
+_DISPLAY_NAMES = {
+    "cifar10": "CIFAR-10",
+    "imagenet32": "Downsampled ImageNet 32x32",
+    "imagenet64": "Downsampled ImageNet 64x64",
+    "sample": "the bundled sample",
+    "imagenet-photos": "ImageNet photos",
+}
+
+
+def load_or_sample(
+    name: str,
+    split: str = "train",
+    root: str | os.PathLike | None = None,
+    size: int | None = None,
+) -> tuple[LabImages | PhotoFolder, str]:
+    """:func:`load` ``name``, or the bundled sample when it is not there; and say which.
+
+    For notebooks and demos that must run anywhere: with the real data they use it,
+    without it they run on ``data/sample`` and say so.
+
+    Args:
+        name, split, root, size: as for :func:`load`. When falling back, the sample
+            is read at ``size``, or by default at the requested dataset's native
+            size (32 for CIFAR-10 and ImageNet 32, 64 otherwise).
+
+    Returns:
+        ``(dataset, description)``. The description is one line with no absolute
+        path (it is printed in notebooks whose outputs are compared), e.g.
+        ``"CIFAR-10 test split: 10,000 images, 32x32, from datasets/cifar10/test
+        (COLORLIB_DATA)"`` or ``"the bundled sample (48 test photos, 32x32 centre
+        crops): CIFAR-10 not found; set COLORLIB_DATA to use it"``.
+
+    Raises:
+        ValueError: as :func:`load` (bad name, split or size).
+        DatasetNotFoundError: only if the bundled sample itself is missing.
+    """
+    try:
+        dataset = load(name, split, root, size)
+    except DatasetNotFoundError:
+        if name == "sample":
+            raise
+        fallback_size = size if size is not None else _NATIVE_SIZE.get(name, DEFAULT_PHOTO_SIZE)
+        dataset = load("sample", split, root, fallback_size)
+        wanted = _DISPLAY_NAMES.get(name, f"the photo folder {Path(name).name!r}")
+        return dataset, (
+            f"the bundled sample ({_photo_count(dataset)}): {wanted} not found; "
+            "set COLORLIB_DATA to use it"
+        )
+    if name == "sample":
+        return dataset, f"the bundled sample ({_photo_count(dataset)})"
+    label = _DISPLAY_NAMES.get(name, "photos")
+    return dataset, (
+        f"{label} {split} split: {len(dataset):,} images, {dataset.size}x{dataset.size}, "
+        f"from {_where(dataset, root)}"
+    )
+
+
+def _photo_count(dataset: PhotoFolder) -> str:
+    """E.g. ``"48 test photos, 32x32 centre crops"``."""
+    crops = "random crops" if dataset.split == "train" else "centre crops"
+    return f"{len(dataset):,} {dataset.split} photos, {dataset.size}x{dataset.size} {crops}"
+
+
+def _where(dataset: LabImages | PhotoFolder, root: str | os.PathLike | None) -> str:
+    """Where a dataset came from, without an absolute path: ``"datasets/cifar10/test
+    (COLORLIB_DATA)"``."""
+    source = Path(dataset.folder if isinstance(dataset, PhotoFolder) else dataset.source)
+    env = os.environ.get("COLORLIB_DATA") or None
+    origins = [(root, "the root argument"), (env, "COLORLIB_DATA"), (PROJECT_DATA, "data/")]
+    for candidate, origin in origins:
+        if candidate is None:
+            continue
+        base = Path(candidate).expanduser().absolute()
+        if source.absolute().is_relative_to(base):
+            relative = Path(base.name) / source.absolute().relative_to(base)
+            return f"{relative.as_posix()} ({origin})"
+    return source.name
 
 
 def data_roots(root: str | os.PathLike | None = None) -> list[Path]:

@@ -277,7 +277,24 @@ def _adam(nets: Iterable[nn.Module], lr: float, betas=(0.9, 0.999)) -> torch.opt
     return torch.optim.Adam([p for net in nets for p in net.parameters()], lr=lr, betas=betas)
 
 
-class RegressionTask(Task):
+class _OneNetworkTask(Task):
+    """A single network ``"net"`` trained on one loss, given by :meth:`_loss`."""
+
+    def _loss(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """(0-dim loss, raw network output) for a batch."""
+        raise NotImplementedError
+
+    def train_step(self, batch):
+        loss, _ = self._loss(batch)
+        self.optimize("net", loss)
+        return {"loss": loss.detach()}
+
+    def eval_step(self, batch):
+        loss, output = self._loss(batch)
+        return {"loss": loss}, self.colorizer().to_ab(output, batch["L"].shape[-2:])
+
+
+class RegressionTask(_OneNetworkTask):
     """Predict normalised ab directly; loss ``losses.regression_loss(kind=loss)``.
 
     Args:
@@ -304,17 +321,8 @@ class RegressionTask(Task):
         )
         return loss, pred
 
-    def train_step(self, batch):
-        loss, _ = self._loss(batch)
-        self.optimize("net", loss)
-        return {"loss": loss.detach()}
 
-    def eval_step(self, batch):
-        loss, pred = self._loss(batch)
-        return {"loss": loss}, self.colorizer().to_ab(pred, batch["L"].shape[-2:])
-
-
-class ClassificationTask(Task):
+class ClassificationTask(_OneNetworkTask):
     """Classify each pixel's ab into Q bins (Zhang et al. 2016); decode by annealed mean.
 
     Targets: true ab average-pooled to the logit grid (``output_stride``), then
@@ -369,15 +377,6 @@ class ClassificationTask(Task):
         if self.class_weights is not None:
             weights = self.class_weights.to(ab.device)[self.gamut.nearest(ab)]
         return losses.soft_cross_entropy(logits, target, weights), logits
-
-    def train_step(self, batch):
-        loss, _ = self._loss(batch)
-        self.optimize("net", loss)
-        return {"loss": loss.detach()}
-
-    def eval_step(self, batch):
-        loss, logits = self._loss(batch)
-        return {"loss": loss}, self.colorizer().to_ab(logits, batch["L"].shape[-2:])
 
 
 def _set_requires_grad(nets: Iterable[nn.Module], flag: bool) -> None:
