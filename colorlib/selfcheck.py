@@ -181,13 +181,8 @@ def load_photos(size: int = 32, limit: int = 512) -> tuple[str, torch.Tensor, to
     """
     from colorlib import data
 
-    try:
-        train, test = data.load("cifar10", "train"), data.load("cifar10", "test")
-        source = "CIFAR-10 (real data found)"
-    except data.DatasetNotFoundError:
-        train = data.load("sample", "train", size=size)
-        test = data.load("sample", "test", size=size)
-        source = "the bundled sample in data/sample (no real dataset found; set COLORLIB_DATA)"
+    train, source = data.load_or_sample("cifar10", "train", size=size)
+    test, _ = data.load_or_sample("cifar10", "test", size=size)
     train_rgb, _ = _stack(train, limit)
     test_rgb, _ = _stack(test, min(limit, 128))
     return source, train_rgb, test_rgb

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Install everything (scripts/install.sh), then run the main job.
+# Install everything (scripts/install.sh), then run the main job: every numbered
+# notebook, executed by papermill into runs/<profile>/ with a summary.md/.html.
 # Real datasets: COLORLIB_DATA (default ../shared/datasets when it exists);
-# otherwise the bundled sample in data/sample. Extra arguments go to the command.
+# otherwise the notebooks use the bundled sample in data/sample and say so.
+# Extra arguments go to `python -m colorlib reproduce` (e.g. --profile full, --only 00).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
@@ -10,4 +12,9 @@ if [ -z "${COLORLIB_DATA:-}" ] && [ -d ../shared/datasets ]; then
   COLORLIB_DATA=$(cd ../shared/datasets && pwd)
   export COLORLIB_DATA
 fi
-.venv/bin/python -m colorlib selfcheck "$@"
+if [ -n "${COLORLIB_DATA:-}" ]; then
+  echo "[reproduce] real data: COLORLIB_DATA=$COLORLIB_DATA"
+else
+  echo "[reproduce] no COLORLIB_DATA and no ../shared/datasets: using the bundled sample"
+fi
+.venv/bin/python -m colorlib reproduce "$@"

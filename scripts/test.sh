@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install everything (scripts/install.sh), then run every test and the linter.
+# Install everything (scripts/install.sh), then run every test, the notebook output
+# checks (nbval) and the linter.
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k lab -x`.
 # Real datasets: COLORLIB_DATA (default ../shared/datasets when it exists).
 set -euo pipefail
@@ -14,5 +15,13 @@ echo "[test] COLORLIB_DATA=${COLORLIB_DATA:-<unset: bundled sample and fixtures 
 
 echo "[test] ruff"
 .venv/bin/ruff check colorlib tests benchmarks data scripts
+# The notebooks' stored outputs were made with the real datasets: compare them (nbval)
+# only when those are here.
+notebooks=()
+if [ -n "${COLORLIB_DATA:-}" ]; then
+  notebooks=(notebooks --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg)
+else
+  echo "[test] no COLORLIB_DATA: the notebooks' stored outputs are not compared"
+fi
 echo "[test] pytest"
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest tests "${notebooks[@]}" "$@"
