@@ -55,7 +55,29 @@ def _reproduce(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _print_history(history: list[dict], out: Path) -> None:
+    last = ", ".join(f"{k} {v:.4g}" for k, v in history[-1].items() if isinstance(v, float))
+    print(f"[train] {len(history)} epochs; last: {last}")
+    print(f"[train] checkpoint and history in {out}")
+
+
+def _train_experiment(args: argparse.Namespace) -> int:
+    from colorlib import experiments
+
+    experiment = experiments.get(args.experiment)
+    _, history, _ = experiments.run(
+        experiment, args.profile, device=args.device, seed=args.seed,
+        progress=not args.no_progress,
+    )  # fmt: skip
+    _print_history(history, Path("runs") / args.profile / experiment.name)
+    if args.profile == "full" and experiment.ship:
+        print(f"[train] shipped weights: data/checkpoints/{experiment.name}.pt")
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
+    if args.experiment:
+        return _train_experiment(args)
     from torch.utils.data import Subset
 
     from colorlib import data, gamut, train
@@ -83,10 +105,7 @@ def _train(args: argparse.Namespace) -> int:
         checkpoint_dir=out, seed=args.seed, device=args.device,
         lr_schedule="plateau" if args.plateau else None, progress=not args.no_progress,
     )  # fmt: skip
-    last = history[-1]
-    print(f"[train] {len(history)} epochs; last: " + ", ".join(
-        f"{k} {v:.4g}" for k, v in last.items() if isinstance(v, float)))  # fmt: skip
-    print(f"[train] checkpoint and history in {out}")
+    _print_history(history, out)
     if args.export:
         description = args.description or f"{args.task} ({args.loss}) on {args.dataset}"
         path = train.export_weights(task, args.export, image_size, description)
@@ -190,6 +209,15 @@ def build_parser() -> argparse.ArgumentParser:
         "exporting fp16 weights for colorlib.pretrained. Example: python -m colorlib "
         "train --task regression --dataset cifar10 --epochs 10 --batch-size 200 --plateau",
     )
+    fit.add_argument(
+        "--experiment", metavar="NAME",
+        help="train one of the study's experiments (colorlib.experiments) with its own "
+        "settings; only --profile, --device, --seed and --no-progress apply",
+    )  # fmt: skip
+    fit.add_argument(
+        "--profile", choices=("quick", "full"), default="quick",
+        help="with --experiment: quick (CI-sized) or full (writes the shipped weights)",
+    )  # fmt: skip
     fit.add_argument("--task", choices=TASK_KINDS, default="regression", help="default regression")
     fit.add_argument(
         "--dataset", default="sample",

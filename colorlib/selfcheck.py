@@ -53,10 +53,9 @@ def _skimage_lab_error(rgb: torch.Tensor) -> float:
     return (ours - reference).abs().max().item()
 
 
-def _stack(dataset, limit: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The first ``limit`` items of a colorlib dataset as (rgb (N,3,S,S), ab (N,2,S,S))."""
-    items = [dataset[i] for i in range(min(limit, len(dataset)))]
-    return torch.stack([it["rgb"] for it in items]), torch.stack([it["ab"] for it in items])
+def _first_rgb(dataset, limit: int) -> torch.Tensor:
+    """The first ``limit`` items of a colorlib dataset as sRGB (N, 3, S, S) in [0, 1]."""
+    return torch.stack([dataset[i]["rgb"] for i in range(min(limit, len(dataset)))])
 
 
 def run(
@@ -183,9 +182,7 @@ def load_photos(size: int = 32, limit: int = 512) -> tuple[str, torch.Tensor, to
 
     train, source = data.load_or_sample("cifar10", "train", size=size)
     test, _ = data.load_or_sample("cifar10", "test", size=size)
-    train_rgb, _ = _stack(train, limit)
-    test_rgb, _ = _stack(test, min(limit, 128))
-    return source, train_rgb, test_rgb
+    return source, _first_rgb(train, limit), _first_rgb(test, min(limit, 128))
 
 
 def format_report(source: str, checks: list[Check]) -> str:

@@ -78,7 +78,7 @@ from tqdm.auto import tqdm
 from colorlib import losses, metrics, models
 from colorlib.colorizer import Colorizer
 from colorlib.gamut import ANNEAL_T, ABGamut, rebalance_weights
-from colorlib.lab import denormalize_ab, lab_to_rgb, merge_lab, normalize_ab, normalize_l
+from colorlib.lab import AB_SCALE, denormalize_ab, lab_to_rgb, merge_lab, normalize_ab, normalize_l
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -591,6 +591,11 @@ class UnpairedDataset(Dataset):
 
 TASK_KINDS = ("regression", "classification", "pix2pix", "cyclegan")
 
+# Smooth L1's knee for the study: 1 Lab unit (PyTorch's default beta = 1, had the poster
+# trained on raw Lab ab), in the networks' ab / 110 units. With beta = 1 on ab / 110 the
+# loss would be 0.5 * MSE for every real error, and "Smooth L1 vs L2" an empty comparison.
+SMOOTH_L1_BETA = 1.0 / AB_SCALE
+
 
 def make_task(
     kind: str,
@@ -601,11 +606,13 @@ def make_task(
     width: float = 1.0,
     prior: torch.Tensor | None = None,
     lr: float | None = None,
+    beta: float = SMOOTH_L1_BETA,
 ) -> Task:
     """Build a task with the networks the study uses, by name (for the CLI and notebooks).
 
     - ``"regression"``: ``SeedCNN(image_size, dropout)`` (the poster's CNN) or, with
-      ``network_name="ZhangNet"``, ``ZhangNet(width)``; loss ``l2``/``smooth_l1``/``l1``.
+      ``network_name="ZhangNet"``, ``ZhangNet(width)``; loss ``l2``/``smooth_l1``/``l1``
+      (``beta``: the Smooth L1 knee in ab / 110 units, default :data:`SMOOTH_L1_BETA`).
     - ``"classification"``: ``ZhangNet(width, bins=Q)`` over the derived bins;
       ``prior`` (Q,) turns on class rebalancing.
     - ``"pix2pix"``: ``UNetGenerator(image_size)`` + ``PatchDiscriminator`` sized for it.
@@ -623,7 +630,7 @@ def make_task(
             net = network("ZhangNet", width=width)
         else:
             raise ValueError(f"regression trains SeedCNN or ZhangNet, not {name!r}")
-        return RegressionTask(net, loss=loss, lr=lr or 1e-3)
+        return RegressionTask(net, loss=loss, lr=lr or 1e-3, beta=beta)
     if kind == "classification":
         gamut = ABGamut()
         net = network("ZhangNet", width=width, bins=gamut.Q)

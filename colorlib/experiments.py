@@ -1,0 +1,228 @@
+"""The study's trained models, each named once, with its quick and full settings.
+
+An :class:`Experiment` says what to train (task, network, loss), on which data, and
+for how long under each profile:
+
+- ``"quick"``: minutes on a laptop CPU, on a subset; for CI and for trying things;
+- ``"full"``: the real run whose weights ship in ``data/checkpoints/<name>.pt``.
+
+Notebooks call :func:`train_or_load`: by default it loads the shipped weights (a
+student sees results at once); with ``retrain=True`` it trains with the chosen
+profile into ``runs/<profile>/<name>/`` (resuming there if interrupted) and never
+touches the shipped files, except ``full`` runs with ``ship=True``, which replace
+them (that is how the shipped weights are made).
+
+The full-profile sizes below are a first plan for a 2-core CPU; the notebooks that
+use them record the wall times actually measured.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import torch
+from torch.utils.data import Subset
+
+from colorlib import data, pretrained, train
+from colorlib.colorizer import Colorizer
+from colorlib.gamut import ABGamut
+
+__all__ = ["EXPERIMENTS", "PROFILES", "RESULTS", "Experiment", "get", "train_or_load"]
+
+PROFILES = ("quick", "full")
+RESULTS = data.PROJECT_DATA / "results"
+"""Where full runs write ``<name>.json`` (final metrics and history) for the notebooks."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """One trained model of the study.
+
+    Attributes:
+        name: the weights' name (``colorlib.pretrained.load(name)``).
+        notebook: the notebook that shows it (``"01"``, ``"02"``, ...).
+        task: a :data:`colorlib.train.TASK_KINDS` kind.
+        dataset: a :func:`colorlib.data.load` name.
+        network, loss, dropout, width, rebalance, lr: as :func:`colorlib.train.make_task`
+            (Smooth L1 uses its knee at 1 Lab unit, ``train.SMOOTH_L1_BETA``).
+        batch_size: the global batch (the poster: about 200).
+        epochs, limit: per profile; ``limit`` caps the training images (None: all).
+        ship: whether a full run's weights are shipped (the 64-px SeedCNN, 277 M
+            parameters, is not: it trains only on request).
+        description: one line for listings.
+    """
+
+    name: str
+    notebook: str
+    task: str
+    dataset: str
+    description: str
+    network: str | None = None
+    loss: str = "l2"
+    dropout: float = 0.0
+    width: float = 1.0
+    rebalance: bool = False
+    lr: float | None = None
+    batch_size: int = 200
+    epochs: dict = dataclasses.field(default_factory=lambda: {"quick": 1, "full": 30})
+    limit: dict = dataclasses.field(default_factory=lambda: {"quick": 1000, "full": None})
+    ship: bool = True
+
+
+def _seed_cnn(name: str, dataset: str, loss: str, **settings) -> Experiment:
+    return Experiment(name, "02", "regression", dataset, network="SeedCNN", loss=loss, **settings)
+
+
+_IMAGENET_EPOCHS = {"quick": 1, "full": 40}
+
+EXPERIMENTS: dict[str, Experiment] = {
+    e.name: e
+    for e in [
+        Experiment(
+            "cifar10-seedcnn-l2", "01", "regression", "cifar10", network="SeedCNN",
+            description="the poster's baseline CNN, L2 loss, CIFAR-10 32x32",
+            epochs={"quick": 1, "full": 8}, limit={"quick": 2000, "full": None},
+        ),
+        *[
+            _seed_cnn(f"{ds}-seedcnn-{tag}", ds, loss, dropout=p,
+                      epochs=_IMAGENET_EPOCHS, ship=ds == "imagenet32",
+                      description=f"the poster's CNN, {label}, {ds}")
+            for ds in ("imagenet32", "imagenet64")
+            for tag, loss, p, label in [
+                ("l2", "l2", 0.0, "L2 loss"),
+                ("l2-dropout", "l2", 0.2, "L2 loss + dropout 0.2 after each BatchNorm"),
+                ("smoothl1", "smooth_l1", 0.0, "Smooth L1 loss (knee at 1 Lab unit)"),
+            ]
+        ],
+        Experiment(
+            "imagenet64-zhang-l2", "02", "regression", "imagenet64", network="ZhangNet",
+            width=0.5, epochs=_IMAGENET_EPOCHS,
+            description="Zhang et al.'s network (half width), L2 loss, ImageNet 64x64",
+        ),
+        Experiment(
+            "imagenet64-zhang-ce", "02", "classification", "imagenet64", width=0.5,
+            epochs=_IMAGENET_EPOCHS,
+            description="Zhang et al.'s network (half width), cross-entropy over ab bins",
+        ),
+        Experiment(
+            "imagenet64-zhang-ce-rebalanced", "02", "classification", "imagenet64", width=0.5,
+            rebalance=True, epochs=_IMAGENET_EPOCHS,
+            description="as imagenet64-zhang-ce, with Zhang's class rebalancing",
+        ),
+    ]
+}  # fmt: skip
+
+
+def get(name: str) -> Experiment:
+    """The experiment called ``name``; a clear error lists the valid names."""
+    try:
+        return EXPERIMENTS[name]
+    except KeyError:
+        raise ValueError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}") from None
+
+
+def _datasets(experiment: Experiment, profile: str, root: str | os.PathLike | None):
+    train_set = data.load(experiment.dataset, "train", root=root)
+    val_set = data.load(experiment.dataset, "test", root=root)
+    limit = experiment.limit[profile]
+    if limit is not None:
+        train_set = Subset(train_set, range(min(limit, len(train_set))))
+        val_set = Subset(val_set, range(min(max(limit // 5, 1), len(val_set))))
+    return train_set, val_set
+
+
+def _prior(train_set) -> torch.Tensor:
+    """The empirical ab prior of a training set (for class rebalancing)."""
+    return ABGamut().prior(train_set[i]["ab"][None] for i in range(len(train_set)))
+
+
+def run(
+    experiment: Experiment,
+    profile: str = "quick",
+    *,
+    root: str | os.PathLike | None = None,
+    out_root: str | os.PathLike = "runs",
+    device: str = "auto",
+    seed: int = 0,
+    progress: bool = True,
+) -> tuple[train.Task, list[dict], int]:
+    """Train ``experiment`` with ``profile`` settings.
+
+    Returns:
+        ``(task, history, image_size)``: the trained task, its per-epoch history and
+        the side S of the training images.
+
+    Checkpoints and ``history.json`` go to ``out_root/<profile>/<name>/`` (an
+    interrupted run resumes there). A ``full`` run of a shipped experiment also
+    exports its weights to ``data/checkpoints/<name>.pt`` and its final metrics
+    and history to ``data/results/<name>.json``.
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+    train_set, val_set = _datasets(experiment, profile, root)
+    image_size = train_set[0]["L"].shape[-1]
+    task = train.make_task(
+        experiment.task, image_size, network_name=experiment.network, loss=experiment.loss,
+        dropout=experiment.dropout, width=experiment.width, lr=experiment.lr,
+        prior=_prior(train_set) if experiment.rebalance else None,
+    )  # fmt: skip
+    history = train.fit(
+        task, train_set, val_set, epochs=experiment.epochs[profile],
+        batch_size=experiment.batch_size, checkpoint_dir=Path(out_root) / profile / experiment.name,
+        seed=seed, device=device, lr_schedule="plateau", progress=progress,
+    )  # fmt: skip
+    if profile == "full" and experiment.ship:
+        pretrained.CHECKPOINTS.mkdir(parents=True, exist_ok=True)
+        train.export_weights(
+            task, pretrained.CHECKPOINTS / f"{experiment.name}.pt", image_size,
+            experiment.description,
+        )  # fmt: skip
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        record = {"experiment": dataclasses.asdict(experiment), "history": history}
+        (RESULTS / f"{experiment.name}.json").write_text(json.dumps(record, indent=1) + "\n")
+    return task, history, image_size
+
+
+def train_or_load(
+    name: str | Experiment,
+    profile: str = "quick",
+    retrain: bool = False,
+    *,
+    root: str | os.PathLike | None = None,
+    device: str = "auto",
+    seed: int = 0,
+    progress: bool = True,
+) -> Colorizer:
+    """The colorizer of experiment ``name``: shipped weights, or trained now.
+
+    Args:
+        name: an :data:`EXPERIMENTS` name (or an :class:`Experiment`).
+        profile: settings used when training (``"quick"`` or ``"full"``).
+        retrain: train (resuming from ``runs/<profile>/<name>/``) instead of loading
+            ``data/checkpoints/<name>.pt``.
+
+    Returns:
+        A :class:`colorlib.colorizer.Colorizer` in eval mode: L ``(N, 1, S, S)`` ->
+        ab ``(N, 2, S, S)``, Lab units.
+
+    Raises:
+        ValueError: unknown name, or no shipped weights and ``retrain`` is False (the
+            message says to pass ``retrain=True``).
+    """
+    experiment = name if isinstance(name, Experiment) else get(name)
+    if not retrain:
+        if experiment.name not in pretrained.available():
+            raise ValueError(
+                f"no shipped weights for {experiment.name!r} (see data/checkpoints/README.md);"
+                " pass retrain=True to train them"
+            )
+        return pretrained.load(experiment.name, device=train.resolve_device(device))
+    task, _, image_size = run(
+        experiment, profile, root=root, device=device, seed=seed, progress=progress
+    )
+    colorizer = task.colorizer()
+    colorizer.image_size = image_size
+    return colorizer.eval()

@@ -1,0 +1,54 @@
+"""The study's experiment registry and train-or-load, run on the bundled sample."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from colorlib import experiments, pretrained
+
+
+def test_registry_covers_the_study():
+    names = set(experiments.EXPERIMENTS)
+    assert "cifar10-seedcnn-l2" in names  # notebook 01: the poster's baseline
+    for size in (32, 64):  # notebook 02: the poster's three regression losses at both sizes
+        for loss in ("l2", "l2-dropout", "smoothl1"):
+            assert f"imagenet{size}-seedcnn-{loss}" in names
+    assert {"imagenet64-zhang-ce", "imagenet64-zhang-ce-rebalanced"} <= names
+    for experiment in experiments.EXPERIMENTS.values():
+        assert set(experiment.epochs) == set(experiment.limit) == set(experiments.PROFILES)
+        assert experiment.epochs["quick"] <= experiment.epochs["full"]
+    # the 277 M-parameter 64-px SeedCNN is never shipped
+    assert not experiments.get("imagenet64-seedcnn-l2").ship
+    with pytest.raises(ValueError, match="unknown experiment 'nope'.*cifar10-seedcnn-l2"):
+        experiments.get("nope")
+
+
+def test_load_without_shipped_weights_says_how_to_train():
+    experiment = experiments.get("imagenet64-zhang-ce")
+    if experiment.name in pretrained.available():
+        pytest.skip("weights are shipped")
+    with pytest.raises(ValueError, match="pass retrain=True"):
+        experiments.train_or_load(experiment)
+
+
+@pytest.mark.slow
+def test_quick_retrain_on_the_sample_gives_a_colorizer(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # runs/ goes here
+    tiny = dataclasses.replace(
+        experiments.get("imagenet64-zhang-ce-rebalanced"), dataset="sample",
+        width=0.25, batch_size=16, limit={"quick": 32, "full": 32},
+    )  # fmt: skip
+    model = experiments.train_or_load(tiny, "quick", retrain=True, progress=False)
+    assert model.image_size == 64 and not model.training and model.gamut is not None
+    with torch.no_grad():
+        ab = model(torch.full((2, 1, 64, 64), 50.0))
+    assert ab.shape == (2, 2, 64, 64) and torch.isfinite(ab).all()
+    history = json.loads((tmp_path / "runs/quick" / tiny.name / "history.json").read_text())
+    assert len(history) == 1 and "val_ab_l2" in history[0]
+    # a quick run never writes the shipped weights or results
+    assert tiny.name not in pretrained.available()
+    assert not (experiments.RESULTS / f"{tiny.name}.json").exists()
