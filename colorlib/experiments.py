@@ -99,16 +99,16 @@ EXPERIMENTS: dict[str, Experiment] = {
         ],
         Experiment(
             "imagenet64-zhang-l2", "02", "regression", "imagenet64", network="ZhangNet",
-            width=0.5, epochs=_IMAGENET_EPOCHS,
-            description="Zhang et al.'s network (half width), L2 loss, ImageNet 64x64",
+            width=0.25, epochs=_IMAGENET_EPOCHS,
+            description="Zhang et al.'s network (quarter width), L2 loss, ImageNet 64x64",
         ),
         Experiment(
-            "imagenet64-zhang-ce", "02", "classification", "imagenet64", width=0.5,
+            "imagenet64-zhang-ce", "02", "classification", "imagenet64", width=0.25,
             epochs=_IMAGENET_EPOCHS,
-            description="Zhang et al.'s network (half width), cross-entropy over ab bins",
+            description="Zhang et al.'s network (quarter width), cross-entropy over ab bins",
         ),
         Experiment(
-            "imagenet64-zhang-ce-rebalanced", "02", "classification", "imagenet64", width=0.5,
+            "imagenet64-zhang-ce-rebalanced", "02", "classification", "imagenet64", width=0.25,
             rebalance=True, epochs=_IMAGENET_EPOCHS,
             description="as imagenet64-zhang-ce, with Zhang's class rebalancing",
         ),
