@@ -128,10 +128,15 @@ def _datasets(experiment: Experiment, profile: str, root: str | os.PathLike | No
     train_set = data.load(experiment.dataset, "train", root=root)
     val_set = data.load(experiment.dataset, "test", root=root)
     limit = experiment.limit[profile]
-    if limit is not None:
-        train_set = Subset(train_set, range(min(limit, len(train_set))))
-        val_set = Subset(val_set, range(min(max(limit // 5, 1), len(val_set))))
+    if limit is not None:  # a seeded random subset: the datasets may be sorted by class
+        train_set = _random_subset(train_set, limit)
+        val_set = _random_subset(val_set, max(limit // 5, 1))
     return train_set, val_set
+
+
+def _random_subset(dataset, count: int, seed: int = 0) -> Subset:
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))
+    return Subset(dataset, order[: min(count, len(dataset))].tolist())
 
 
 def _prior(train_set) -> torch.Tensor:

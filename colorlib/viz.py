@@ -37,6 +37,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import Colormap, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from colorlib.gamut import ZHANG_Q, ABGamut, gamut_slice
 from colorlib.lab import lab_to_rgb, merge_lab, rgb_to_lab, split_lab
@@ -50,6 +51,7 @@ __all__ = [
     "plot_gamut_slices",
     "plot_bins",
     "plot_prior",
+    "plot_history",
     "opponent_cmap",
 ]
 
@@ -419,6 +421,99 @@ def plot_prior(
         _ab_axes(ax, name or None)
     bar = fig.colorbar(im, ax=axes[0, -1], extend="min", shrink=0.9)
     bar.set_label("log10 p (grey: no pixel)")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+# -------------------------------------------------------------------------- history
+
+_HISTORY_LABELS = {
+    "train_loss": "train loss",
+    "val_loss": "val loss",
+    "val_ab_l2": "val ab L2 (Lab units)",
+    "val_psnr": "val PSNR (dB)",
+}
+_DEFAULT_HISTORY_KEYS = (("train_loss", "val_loss"), "val_ab_l2")
+
+
+def _panel_title(keys: Sequence[str]) -> str:
+    """``["train_loss", "val_loss"]`` -> ``"loss"``; one key -> its label."""
+    stems = {k.removeprefix("train_").removeprefix("val_") for k in keys}
+    if len(keys) > 1 and len(stems) == 1:
+        return stems.pop().replace("_", " ")
+    return ", ".join(_HISTORY_LABELS.get(k, k) for k in keys)
+
+
+def plot_history(
+    history: Sequence[Mapping[str, float]],
+    keys: Sequence[str | Sequence[str]] = _DEFAULT_HISTORY_KEYS,
+    log_y: bool = False,
+    title: str | None = None,
+) -> Figure:
+    """Training curves per epoch from a :func:`colorlib.train.fit` history.
+
+    By default two panels: the loss (``train_loss`` and ``val_loss``; for the
+    regression tasks the loss on ab / 110) and the validation ab L2 in Lab units.
+    Where the learning rate changed (``lr`` in the history, e.g. the plateau decay
+    from 1e-3 to 1e-4) a dotted vertical line sits between the last epoch trained at
+    the old rate and the first at the new one.
+
+    Args:
+        history: one dict per epoch with ``"epoch"`` (1-based) and the values.
+        keys: one entry per panel: a history key, or a sequence of keys drawn
+            together. Keys missing from every epoch are skipped, and so are panels
+            left empty.
+        log_y: logarithmic y axes.
+        title: optional figure title.
+
+    Returns:
+        Figure with one axes per panel drawn.
+
+    Raises:
+        ValueError: empty history, or none of ``keys`` is in it.
+    """
+    if not history:
+        raise ValueError("plot_history: the history is empty")
+    epochs = [int(record.get("epoch", i + 1)) for i, record in enumerate(history)]
+    panels = []
+    for entry in keys:
+        group = [entry] if isinstance(entry, str) else list(entry)
+        present = [k for k in group if any(k in record for record in history)]
+        if present:
+            panels.append(present)
+    if not panels:
+        known = sorted({k for record in history for k in record})
+        raise ValueError(f"plot_history: none of {list(keys)} is in the history (it has {known})")
+    # a record's "lr" is the rate after that epoch's scheduler step, i.e. the next epoch's
+    lrs = [record.get("lr") for record in history]
+    lr_changes = [
+        (epochs[i] + 0.5, lrs[i - 1], lrs[i])
+        for i in range(1, len(history))
+        if None not in (lrs[i - 1], lrs[i]) and lrs[i] != lrs[i - 1]
+    ]
+    fig = Figure(figsize=(4.2 * len(panels), 3.2), layout="constrained")
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, group in zip(axes, panels, strict=True):
+        for key in group:
+            points = [(e, r[key]) for e, r in zip(epochs, history, strict=True) if key in r]
+            xs, ys = zip(*points, strict=True)
+            ax.plot(xs, ys, marker="o", markersize=3, label=_HISTORY_LABELS.get(key, key))
+        for x, old, new in lr_changes:
+            ax.axvline(x, color="0.5", ls=":", lw=1)
+            ax.annotate(
+                f"lr {old:g} -> {new:g}", (x, 1.0), xycoords=("data", "axes fraction"),
+                xytext=(2, -10), textcoords="offset points", fontsize=7, color="0.35",
+            )  # fmt: skip
+        if log_y:
+            ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlim(min(epochs) - 0.5, max(epochs) + 0.5)  # whole epochs, even for one
+        ax.set_title(_panel_title(group), fontsize=10)
+        ax.grid(True, color="0.9")
+        if len(group) > 1:
+            ax.legend(fontsize=8)
     if title:
         fig.suptitle(title)
     return fig

@@ -1,0 +1,401 @@
+"""From a colorizer and a dataset to numbers: one place for notebooks 01, 02 and 05.
+
+The pipeline, one function a step:
+
+1. :func:`predict` runs a colorizer over a dataset and keeps everything the metrics
+   need, as one dict of CPU tensors (a "prediction");
+2. :func:`evaluate` turns a prediction into per-image metrics, reusing
+   :mod:`colorlib.metrics`;
+3. :func:`baselines` gives the two do-nothing predictions every table must show as
+   its floor: the **gray guess** (ab = 0) and the **mean colouring** (the training
+   set's mean ab, from :func:`mean_ab`, everywhere);
+4. :func:`summary_table` prints the means as a fixed-width text table.
+
+:func:`load_history` reads a training history (shipped results or a fresh run) for
+:func:`colorlib.viz.plot_history`.
+
+A prediction (``dict``, every tensor on the CPU, N images of side S)
+--------------------------------------------------------------------
+- ``"L"``: ``(N, 1, S, S)`` float32 lightness in [0, 100] (the colorizer's input);
+- ``"ab_true"``, ``"ab_pred"``: ``(N, 2, S, S)`` float32, **Lab units**;
+- ``"rgb_true"``, ``"rgb_pred"``: ``(N, 3, S, S)`` float32 sRGB in [0, 1],
+  ``lab_to_rgb(merge_lab(L, ab))`` of the true and the predicted ab (out-of-gamut
+  colours clipped). Both are rebuilt from the *same* L, so the RGB metrics see the
+  ab error only: a perfect ab prediction gives identical images. (The dataset's own
+  ``"rgb"`` differs from ``rgb_true`` by the float16 rounding of the cached Lab, a
+  few thousandths; :func:`colorlib.train.fit`'s ``val_psnr`` compares with it, so
+  its PSNR can be a little lower than :func:`evaluate`'s.)
+- ``"label"``: ``(N,)`` int64 class index, -1 where unknown.
+
+Example
+-------
+>>> from colorlib import data, evaluate, pretrained
+>>> test_set = data.load("cifar10", "test")
+>>> model = pretrained.load("cifar10-seedcnn-l2")
+>>> train_mean = evaluate.mean_ab(data.load("cifar10", "train"))
+>>> pred = evaluate.predict(model, test_set, limit=2000)
+>>> results = {"SeedCNN": evaluate.evaluate(pred)}
+>>> for name, guess in evaluate.baselines(pred, train_mean).items():
+...     results[name] = evaluate.evaluate(guess)
+>>> print(evaluate.summary_table(results))
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader, Dataset, Subset
+from tqdm.auto import tqdm
+
+from colorlib import metrics
+from colorlib.lab import lab_to_rgb, merge_lab
+
+__all__ = [
+    "METRICS",
+    "PSNR_MAX_DB",
+    "baselines",
+    "evaluate",
+    "load_history",
+    "mean_ab",
+    "predict",
+    "summary_table",
+]
+
+PSNR_MAX_DB = 100.0
+"""PSNR cap in dB. An image whose prediction is exact (e.g. a grayscale photo and the
+gray guess) has MSE 0 and PSNR +inf, which would make the mean over images inf;
+capping at 100 dB (MSE 1e-10, far below 8-bit quantisation, about 48 dB) keeps the
+mean finite and moves it by at most (100 - true value) / N. :func:`colorlib.train.fit`
+uses the same cap for ``val_psnr``."""
+
+METRICS = ("ab_l2", "ab_l2_squared", "auc", "psnr", "ssim", "colorfulness", "colorfulness_true")
+"""The per-image metrics :func:`evaluate` returns, in this order."""
+
+Prediction = dict[str, torch.Tensor]
+
+
+# --------------------------------------------------------------------------- predict
+
+
+def _to_rgb(L: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+    return lab_to_rgb(merge_lab(L.float(), ab.float()))
+
+
+def _first(dataset: Dataset, limit: int | None) -> Dataset:
+    if limit is None or limit >= len(dataset):
+        return dataset
+    if limit < 1:
+        raise ValueError(f"limit must be a positive int or None, got {limit}")
+    return Subset(dataset, range(limit))
+
+
+def _device_of(colorizer: Callable) -> torch.device:
+    if isinstance(colorizer, torch.nn.Module):
+        for tensor in (*colorizer.parameters(), *colorizer.buffers()):
+            return tensor.device
+    return torch.device("cpu")
+
+
+def predict(
+    colorizer: Callable[[torch.Tensor], torch.Tensor],
+    dataset: Dataset,
+    batch_size: int = 256,
+    device: str | torch.device | None = None,
+    *,
+    limit: int | None = None,
+    progress: bool = False,
+) -> Prediction:
+    """Colorize every image of ``dataset`` (its first ``limit``) and keep what the metrics need.
+
+    Args:
+        colorizer: L ``(B, 1, S, S)`` in [0, 100] -> ab ``(B, 2, S, S)`` in Lab units:
+            a :class:`colorlib.colorizer.Colorizer` (``pretrained.load``,
+            ``experiments.train_or_load``) or any callable. An ``nn.Module`` is put in
+            eval mode for the run and given back in the mode it came in.
+        dataset: items ``{"L", "ab", "label", ...}`` as :mod:`colorlib.data` yields,
+            read in order (no shuffling).
+        batch_size: images per forward pass.
+        device: where the colorizer runs; None: where its parameters are (CPU for a
+            plain callable). A module is moved there (and stays there).
+        limit: use only the first ``limit`` images (None: all).
+        progress: show a tqdm bar. Off by default: notebooks print results, not bars.
+
+    Returns:
+        A prediction dict (see the module docstring), every tensor on the CPU.
+
+    Raises:
+        ValueError: the colorizer has an ``image_size`` that differs from the images'
+            side (load the data at that size), or its output is not ``(B, 2, S, S)``.
+    """
+    dataset = _first(dataset, limit)
+    if len(dataset) == 0:
+        raise ValueError("predict: the dataset is empty")
+    if device is None:
+        device = _device_of(colorizer)
+    device = torch.device(device)
+    module = colorizer if isinstance(colorizer, torch.nn.Module) else None
+    was_training = module.training if module is not None else False
+    if module is not None:
+        module.to(device).eval()
+    wanted = getattr(colorizer, "image_size", None)
+    parts: dict[str, list[torch.Tensor]] = {k: [] for k in ("L", "ab_true", "ab_pred", "label")}
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
+    try:
+        with torch.no_grad():
+            for batch in tqdm(loader, desc="predict", disable=not progress, leave=False):
+                L = batch["L"].float()
+                if wanted is not None and L.shape[-1] != int(wanted):
+                    raise ValueError(
+                        f"predict: the colorizer was trained on {wanted}x{wanted} images, "
+                        f"the dataset has {L.shape[-2]}x{L.shape[-1]}; load it at size {wanted}"
+                    )
+                ab = colorizer(L.to(device)).float().cpu()
+                if ab.shape != (L.shape[0], 2, *L.shape[-2:]):
+                    raise ValueError(
+                        f"predict: the colorizer returned {tuple(ab.shape)} for L "
+                        f"{tuple(L.shape)}; expected (B, 2, H, W) ab"
+                    )
+                parts["L"].append(L)
+                parts["ab_true"].append(batch["ab"].float())
+                parts["ab_pred"].append(ab)
+                labels = batch.get("label")
+                parts["label"].append(
+                    torch.as_tensor(labels, dtype=torch.int64)
+                    if labels is not None
+                    else torch.full((L.shape[0],), -1, dtype=torch.int64)
+                )
+    finally:
+        if module is not None:
+            module.train(was_training)
+    pred = {k: torch.cat(v) for k, v in parts.items()}
+    return _with_rgb(pred)
+
+
+def _with_rgb(pred: Prediction) -> Prediction:
+    """Add ``rgb_true`` / ``rgb_pred`` to a dict holding L, ab_true, ab_pred (and label)."""
+    out = dict(pred)
+    out["rgb_true"] = _to_rgb(pred["L"], pred["ab_true"])
+    out["rgb_pred"] = _to_rgb(pred["L"], pred["ab_pred"])
+    if "label" not in out:
+        out["label"] = torch.full((pred["L"].shape[0],), -1, dtype=torch.int64)
+    return out
+
+
+# -------------------------------------------------------------------------- evaluate
+
+
+def evaluate(pred: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Per-image metrics of a prediction (:func:`predict`, :func:`baselines`).
+
+    Returns:
+        ``{name: (N,) float64}`` for every name in :data:`METRICS`:
+
+        - ``"ab_l2"``: mean Euclidean ab distance per pixel, Lab units (the poster's
+          "pixel-wise L2"; :func:`colorlib.metrics.ab_l2`); lower is better.
+        - ``"ab_l2_squared"``: mean *squared* ab distance per pixel, Lab units squared:
+          what an L2 loss minimises (on ab / 110, so up to a factor 110**2 / 2).
+        - ``"auc"``: raw AuC of the ab-error CDF over thresholds 0-150 (Zhang et al.
+          2016; :func:`colorlib.metrics.ab_auc`), in [0, 1]; higher is better.
+        - ``"psnr"``: PSNR of ``rgb_pred`` against ``rgb_true`` in dB, capped at
+          :data:`PSNR_MAX_DB` (see there why); higher is better.
+        - ``"ssim"``: SSIM of the same pair (scikit-image, 7x7 uniform window).
+        - ``"colorfulness"``, ``"colorfulness_true"``: Hasler & Suesstrunk's M of
+          ``rgb_pred`` and of ``rgb_true``: how vivid the prediction is next to the
+          truth (an L2-trained model typically falls short; higher is not "better").
+
+    Keys ``rgb_true``/``rgb_pred`` are rebuilt from L and ab when missing.
+    """
+    missing = {"L", "ab_true", "ab_pred"} - set(pred)
+    if missing:
+        raise ValueError(f"evaluate: the prediction lacks {sorted(missing)}")
+    if "rgb_true" not in pred or "rgb_pred" not in pred:
+        pred = _with_rgb(dict(pred))
+    ab_pred, ab_true = pred["ab_pred"], pred["ab_true"]
+    rgb_pred, rgb_true = pred["rgb_pred"], pred["rgb_true"]
+    return {
+        "ab_l2": metrics.ab_l2(ab_pred, ab_true),
+        "ab_l2_squared": metrics.ab_l2(ab_pred, ab_true, squared=True),
+        "auc": metrics.ab_auc(ab_pred, ab_true),
+        "psnr": metrics.psnr(rgb_pred, rgb_true, max_db=PSNR_MAX_DB),
+        "ssim": metrics.ssim(rgb_pred, rgb_true),
+        "colorfulness": metrics.colorfulness(rgb_pred),
+        "colorfulness_true": metrics.colorfulness(rgb_true),
+    }
+
+
+# ------------------------------------------------------------------------- baselines
+
+
+def mean_ab(dataset: Dataset, limit: int | None = None, batch_size: int = 1000) -> torch.Tensor:
+    """The mean (a, b) over every pixel of the first ``limit`` images of ``dataset``.
+
+    Pass the **training** split (the mean colouring must not peek at the test
+    images). Summed in float64. For a photo folder's training split (random crops)
+    the value depends on the torch random state; seed it first.
+
+    Returns:
+        ``(2,)`` float32, Lab units.
+    """
+    dataset = _first(dataset, limit)
+    total, count = torch.zeros(2, dtype=torch.float64), 0
+    for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):
+        ab = batch["ab"].double()
+        total += ab.sum(dim=(0, 2, 3))
+        count += ab.shape[0] * ab.shape[2] * ab.shape[3]
+    if count == 0:
+        raise ValueError("mean_ab: the dataset is empty")
+    return (total / count).float()
+
+
+def _constant(ab: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    value = ab.reshape(1, 2, 1, 1).float()
+
+    def colorizer(L: torch.Tensor) -> torch.Tensor:
+        return value.to(L.device).expand(L.shape[0], 2, *L.shape[-2:]).clone()
+
+    return colorizer
+
+
+def baselines(
+    source: Dataset | Mapping[str, torch.Tensor],
+    mean_ab: torch.Tensor | Sequence[float] | None,
+    *,
+    limit: int | None = None,
+    batch_size: int = 256,
+) -> dict[str, Prediction]:
+    """The do-nothing predictions: the table's floor.
+
+    Args:
+        source: a test dataset, or a prediction already made on it (its L, ab_true
+            and labels are reused; no second pass over the data).
+        mean_ab: ``(2,)`` mean ab of the **training** images (:func:`mean_ab`), given
+            explicitly so it never comes from the test set; None leaves out the mean
+            colouring.
+        limit, batch_size: as :func:`predict`, when ``source`` is a dataset.
+
+    Returns:
+        ``{"gray guess": prediction with ab = 0, "mean colouring": prediction with
+        ab = mean_ab at every pixel}`` (predictions as :func:`predict` returns).
+    """
+    if isinstance(source, Mapping):
+        base = {k: source[k] for k in ("L", "ab_true", "label") if k in source}
+    else:
+        base = predict(_constant(torch.zeros(2)), source, batch_size, limit=limit)
+    guesses = {"gray guess": torch.zeros(2)}
+    if mean_ab is not None:
+        guesses["mean colouring"] = torch.as_tensor(mean_ab, dtype=torch.float32).reshape(2)
+    out = {}
+    for name, ab in guesses.items():
+        ab_pred = _constant(ab)(base["L"])
+        out[name] = _with_rgb({**base, "ab_pred": ab_pred})
+    return out
+
+
+# ---------------------------------------------------------------------------- table
+
+# key, header, scale, extra decimals (SSIM differs little between methods)
+_COLUMNS = (
+    ("ab_l2", "ab L2", 1.0, 0),
+    ("ab_l2_squared", "squared", 1.0, -1),
+    ("auc", "AuC %", 100.0, 0),
+    ("psnr", "PSNR dB", 1.0, 0),
+    ("ssim", "SSIM", 1.0, 1),
+    ("colorfulness", "colourful", 1.0, 0),
+)
+
+
+def summary_table(
+    results: Mapping[str, Mapping[str, torch.Tensor]], digits: int = 2, legend: bool = True
+) -> str:
+    """Method rows x metric columns of means over images, as fixed-width text.
+
+    Args:
+        results: ``{method name: evaluate(prediction)}``, in the row order wanted.
+        digits: decimals of every column (SSIM gets one more: it moves little; the
+            squared ab L2, in the hundreds, one fewer).
+        legend: add a line saying what each column is and which way is better.
+
+    Returns:
+        The table as one string (no trailing newline). Columns: ab L2 (Lab units,
+        lower is better), its squared version (what L2 training minimises), AuC in %
+        (higher is better), PSNR in dB (capped at 100), SSIM, colourfulness; a last
+        row ``ground truth`` gives the true images' colourfulness when the results
+        carry ``colorfulness_true``. Means of the float64 per-image values, rounded;
+        -0.00 is printed as 0.00.
+    """
+    if not results:
+        raise ValueError("summary_table: no results")
+    width = max(12, *(len(name) for name in results)) + 2
+    col = max(10, digits + 8)
+    lines = [f"{'':{width}}" + "".join(f"{header:>{col}}" for _, header, _, _ in _COLUMNS)]
+
+    def cells(values: Mapping[str, torch.Tensor]) -> str:
+        out = ""
+        for key, _, scale, extra in _COLUMNS:
+            if key not in values:
+                out += f"{'-':>{col}}"
+                continue
+            text = f"{float(values[key].double().mean()) * scale:.{max(0, digits + extra)}f}"
+            if float(text) == 0.0:
+                text = text.lstrip("-")
+            out += f"{text:>{col}}"
+        return out
+
+    for name, values in results.items():
+        lines.append(f"{name:{width}}" + cells(values))
+    truths = [v["colorfulness_true"] for v in results.values() if "colorfulness_true" in v]
+    if truths:
+        lines.append(f"{'ground truth':{width}}" + cells({"colorfulness": truths[0]}))
+    if legend:
+        counts = sorted({len(t) for v in results.values() for t in list(v.values())[:1]})
+        n = " / ".join(f"{c:,}" for c in counts)
+        lines.append(
+            f"(means over {n} images; ab L2: mean ab distance per pixel in Lab units, squared:\n"
+            " its mean square, both lower is better; AuC: share of ab errors within 0-150,\n"
+            " higher is better; PSNR capped at 100 dB)"
+        )
+    return "\n".join(lines)
+
+
+# -------------------------------------------------------------------------- history
+
+
+def load_history(
+    name: str,
+    profile: str = "quick",
+    retrained: bool = False,
+    runs: str | os.PathLike = "runs",
+) -> list[dict]:
+    """The per-epoch training history of experiment ``name``.
+
+    Args:
+        name: an experiment name (:data:`colorlib.experiments.EXPERIMENTS`).
+        profile: the profile of a fresh run (``retrained=True``).
+        retrained: True: the run just made by ``train_or_load(..., retrain=True)``,
+            read from ``runs/<profile>/<name>/history.json`` (relative to the current
+            directory, as :func:`colorlib.experiments.run` writes it). False: the
+            history of the shipped weights, ``data/results/<name>.json``
+            (:data:`colorlib.experiments.RESULTS`, written by the full run).
+        runs: the runs folder of a fresh run.
+
+    Returns:
+        A list of per-epoch dicts as :func:`colorlib.train.fit` returns.
+
+    Raises:
+        FileNotFoundError: no such history; the message names the file.
+    """
+    from colorlib import experiments  # here: experiments imports train, data, pretrained
+
+    if retrained:
+        path = Path(runs) / profile / name / "history.json"
+    else:
+        path = experiments.RESULTS / f"{name}.json"
+    if not path.is_file():
+        how = "train it first" if retrained else "it is written by the full-profile run"
+        raise FileNotFoundError(f"no training history at {path} ({how})")
+    content = json.loads(path.read_text(encoding="utf-8"))
+    return content if retrained else content["history"]

@@ -1,0 +1,154 @@
+"""colorlib.evaluate: predictions, per-image metrics, baselines, the summary table."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from torch.utils.data import Dataset
+
+from colorlib import evaluate, experiments, metrics, train
+from colorlib.lab import rgb_to_lab, split_lab
+
+
+class PhotoSet(Dataset):
+    """The scikit-image photos as dataset items (L, ab, rgb, label)."""
+
+    def __init__(self, rgb: torch.Tensor) -> None:
+        self.rgb = rgb
+        self.L, self.ab = split_lab(rgb_to_lab(rgb))
+
+    def __len__(self) -> int:
+        return len(self.rgb)
+
+    def __getitem__(self, i: int) -> dict:
+        return {"L": self.L[i], "ab": self.ab[i], "rgb": self.rgb[i], "label": i}
+
+
+@pytest.fixture(scope="module")
+def photos(photos32) -> PhotoSet:
+    return PhotoSet(photos32)
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    colorizer = train.make_task("regression", 32).colorizer()
+    colorizer.image_size = 32
+    return colorizer
+
+
+def test_predict_shapes_ranges_and_mode(model, photos):
+    model.train()
+    pred = evaluate.predict(model, photos, batch_size=3)  # two batches, one partial
+    n = len(photos)
+    assert pred["L"].shape == (n, 1, 32, 32)
+    for key in ("ab_true", "ab_pred"):
+        assert pred[key].shape == (n, 2, 32, 32) and pred[key].dtype == torch.float32
+    for key in ("rgb_true", "rgb_pred"):
+        assert pred[key].shape == (n, 3, 32, 32)
+        assert pred[key].min() >= 0 and pred[key].max() <= 1
+    assert pred["label"].tolist() == [0, 1, 2, 3]
+    torch.testing.assert_close(pred["ab_true"], photos.ab)
+    # the true ab rebuilt into RGB is the photo again (up to Lab round trip)
+    torch.testing.assert_close(pred["rgb_true"], photos.rgb, atol=2e-3, rtol=0)
+    assert model.training  # the module's mode is given back
+    with torch.no_grad():
+        expected = model.eval()(photos.L)
+    torch.testing.assert_close(pred["ab_pred"], expected)
+    assert len(evaluate.predict(model, photos, limit=2)["L"]) == 2
+
+
+def test_predict_refuses_another_image_size(model, photos64):
+    with pytest.raises(ValueError, match="trained on 32x32.*size 32"):
+        evaluate.predict(model, PhotoSet(photos64))
+
+
+def test_perfect_prediction_scores_perfectly(photos):
+    def oracle(L: torch.Tensor) -> torch.Tensor:  # knows the photos' true ab
+        return photos.ab.clone()
+
+    pred = evaluate.predict(oracle, photos, batch_size=len(photos))
+    scores = evaluate.evaluate(pred)
+    assert list(scores) == list(evaluate.METRICS)
+    for values in scores.values():
+        assert values.shape == (len(photos),) and values.dtype == torch.float64
+    assert torch.equal(scores["ab_l2"], torch.zeros(4, dtype=torch.float64))
+    assert torch.equal(scores["ab_l2_squared"], torch.zeros(4, dtype=torch.float64))
+    assert torch.equal(scores["auc"], torch.ones(4, dtype=torch.float64))
+    assert torch.equal(scores["psnr"], torch.full((4,), evaluate.PSNR_MAX_DB, dtype=torch.float64))
+    torch.testing.assert_close(scores["ssim"], torch.ones(4, dtype=torch.float64))
+    torch.testing.assert_close(scores["colorfulness"], scores["colorfulness_true"])
+
+
+def test_baselines(model, photos):
+    mean = torch.tensor([1.5, 6.0])
+    pred = evaluate.predict(model, photos)
+    from_pred = evaluate.baselines(pred, mean)
+    from_data = evaluate.baselines(photos, mean, batch_size=3)
+    assert list(from_pred) == ["gray guess", "mean colouring"]
+    for name in from_pred:
+        for key in ("L", "ab_true", "ab_pred", "rgb_true", "rgb_pred", "label"):
+            torch.testing.assert_close(from_pred[name][key], from_data[name][key])
+    gray, mean_guess = from_pred["gray guess"], from_pred["mean colouring"]
+    assert torch.equal(gray["ab_pred"], torch.zeros_like(photos.ab))
+    assert torch.equal(mean_guess["ab_pred"][:, :, 5, 7], mean.expand(4, 2))
+    gray_scores = evaluate.evaluate(gray)
+    torch.testing.assert_close(
+        gray_scores["ab_l2"], metrics.ab_l2(torch.zeros_like(photos.ab), photos.ab)
+    )
+    assert torch.all(gray_scores["colorfulness"] < 0.01)  # gray has no colour (float rounding)
+    assert list(evaluate.baselines(pred, None)) == ["gray guess"]
+
+
+def test_mean_ab(photos):
+    expected = photos.ab.double().mean(dim=(0, 2, 3)).float()
+    torch.testing.assert_close(evaluate.mean_ab(photos, batch_size=3), expected)
+    torch.testing.assert_close(
+        evaluate.mean_ab(photos, limit=1), photos.ab[0].double().mean(dim=(1, 2)).float()
+    )
+
+
+def test_summary_table():
+    results = {
+        "SeedCNN": {
+            "ab_l2": torch.tensor([10.0, 12.0], dtype=torch.float64),
+            "ab_l2_squared": torch.tensor([150.0, 160.0], dtype=torch.float64),
+            "auc": torch.tensor([0.9, 0.8], dtype=torch.float64),
+            "psnr": torch.tensor([30.0, 100.0], dtype=torch.float64),
+            "ssim": torch.tensor([0.95, 0.9], dtype=torch.float64),
+            "colorfulness": torch.tensor([-0.0001, 0.0], dtype=torch.float64),
+            "colorfulness_true": torch.tensor([20.0, 30.0], dtype=torch.float64),
+        },
+        "gray guess": {"ab_l2": torch.tensor([14.123, 14.127], dtype=torch.float64)},
+    }
+    table = evaluate.summary_table(results)
+    lines = table.splitlines()
+    header = ["ab", "L2", "squared", "AuC", "%", "PSNR", "dB", "SSIM", "colourful"]
+    assert lines[0].split() == header
+    assert lines[1].split() == ["SeedCNN", "11.00", "155.0", "85.00", "65.00", "0.925", "0.00"]
+    assert lines[2].split() == ["gray", "guess", "14.12", "-", "-", "-", "-", "-"]
+    assert lines[3].split() == ["ground", "truth", "-", "-", "-", "-", "-", "25.00"]
+    assert "means over 2 images" in lines[4]
+    assert len({len(line) for line in lines[:4]}) == 1  # fixed width
+    bare = evaluate.summary_table(results, digits=1, legend=False).splitlines()
+    assert len(bare) == 4 and bare[1].split()[1:4] == ["11.0", "155", "85.0"]
+    with pytest.raises(ValueError):
+        evaluate.summary_table({})
+
+
+def test_load_history(tmp_path, monkeypatch):
+    history = [{"epoch": 1, "train_loss": 0.02, "val_loss": 0.03, "val_ab_l2": 12.0}]
+    run = tmp_path / "runs" / "quick" / "cifar10-seedcnn-l2"
+    run.mkdir(parents=True)
+    (run / "history.json").write_text(json.dumps(history))
+    loaded = evaluate.load_history("cifar10-seedcnn-l2", "quick", True, runs=tmp_path / "runs")
+    assert loaded == history
+    monkeypatch.setattr(experiments, "RESULTS", tmp_path / "results")
+    with pytest.raises(FileNotFoundError, match="cifar10-seedcnn-l2.json"):
+        evaluate.load_history("cifar10-seedcnn-l2")
+    (tmp_path / "results").mkdir()
+    record = {"experiment": {"name": "cifar10-seedcnn-l2"}, "history": history}
+    (tmp_path / "results" / "cifar10-seedcnn-l2.json").write_text(json.dumps(record))
+    assert evaluate.load_history("cifar10-seedcnn-l2") == history

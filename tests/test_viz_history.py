@@ -1,0 +1,45 @@
+"""colorlib.viz.plot_history: training curves from a fit() history."""
+
+from __future__ import annotations
+
+import pytest
+from matplotlib.figure import Figure
+
+from colorlib import viz
+
+HISTORY = [
+    {"epoch": 1, "train_loss": 0.03, "val_loss": 0.020, "val_ab_l2": 16.7, "lr": 1e-3},
+    {"epoch": 2, "train_loss": 0.02, "val_loss": 0.019, "val_ab_l2": 15.9, "lr": 1e-3},
+    {"epoch": 3, "train_loss": 0.01, "val_loss": 0.021, "val_ab_l2": 16.1, "lr": 1e-4},
+    {"epoch": 4, "train_loss": 0.01, "val_loss": 0.020, "val_ab_l2": 16.0, "lr": 1e-4},
+]
+
+
+def curves(ax) -> list:
+    return [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+
+
+def test_plot_history_default_panels():
+    fig = viz.plot_history(HISTORY)
+    assert isinstance(fig, Figure)
+    loss, ab = fig.axes
+    assert [line.get_label() for line in curves(loss)] == ["train loss", "val loss"]
+    assert list(curves(loss)[1].get_ydata()) == [0.020, 0.019, 0.021, 0.020]
+    assert list(curves(loss)[0].get_xdata()) == [1, 2, 3, 4]
+    assert loss.get_title() == "loss" and ab.get_title() == "val ab L2 (Lab units)"
+    assert loss.get_yscale() == "linear"
+    # the lr fell after epoch 2 (recorded in epoch 3's "lr"): a marker at 3.5
+    assert [t.get_text() for t in ab.texts] == ["lr 0.001 -> 0.0001"]
+    assert ab.texts[0].xy[0] == 3.5
+
+
+def test_plot_history_options():
+    fig = viz.plot_history(HISTORY, keys=["val_ab_l2", ("missing",)], log_y=True, title="t")
+    (ax,) = fig.axes  # the panel with only missing keys is dropped
+    assert ax.get_yscale() == "log" and fig.get_suptitle() == "t"
+    one = viz.plot_history(HISTORY[:1])  # a one-epoch quick run still draws its points
+    assert len(curves(one.axes[0])[0].get_xdata()) == 1 and not one.axes[0].texts
+    with pytest.raises(ValueError, match="none of"):
+        viz.plot_history(HISTORY, keys=["nope"])
+    with pytest.raises(ValueError, match="empty"):
+        viz.plot_history([])
