@@ -173,10 +173,28 @@ def _image_widget(png: bytes, width: int, height: int) -> ipywidgets.Image:
 
 
 class LossComparison(ipywidgets.VBox):
-    """gray | one colorization per method | ground truth, for the image on the slider.
+    """A slider over test images comparing several colorization methods side by side.
 
-    Built by :func:`loss_comparison`. Attributes:
+    Shows, for the image on the slider: the gray input | each method's colorization
+    (the true L with the method's ab) | the ground truth, with the per-image ab L2
+    (:func:`colorlib.metrics.ab_l2`, rounded to 2 decimals) under each method.
 
+    Args:
+        L: ``(N, 1, S, S)`` float, Lab L in [0, 100] (N >= 1).
+        true_ab: ``(N, 2, S, S)`` float, true ab in Lab units.
+        predictions: non-empty dict, method name -> ``(N, 2, S, S)`` predicted ab in
+            Lab units, e.g. ``{"L2": ..., "L2 + dropout": ..., "Smooth L1": ...,
+            "cross-entropy": ...}``; shown in the dict's order.
+        titles: optional per-image titles (N strings, e.g. class names) shown in the
+            caption header.
+        scale: whole upscaling factor per tile (default: about 160 px per tile).
+
+    The PNG is ``(len(predictions) + 2) * S * scale`` wide and ``S * scale`` high.
+
+    Raises:
+        ValueError: shapes that disagree, empty ``predictions``, wrong ``titles``.
+
+    Attributes:
     - ``slider``: ``ipywidgets.IntSlider`` over image indices 0 .. N-1.
     - ``image``: ``ipywidgets.Image`` holding the row as PNG bytes.
     - ``caption``: ``ipywidgets.HTML``: image header, then each column's title and,
@@ -191,6 +209,7 @@ class LossComparison(ipywidgets.VBox):
         true_ab: torch.Tensor,
         predictions: Mapping[str, torch.Tensor],
         titles: Sequence[str] | None = None,
+        *,
         scale: int | None = None,
     ) -> None:
         L, true_ab = _check_images(L, true_ab)
@@ -250,39 +269,8 @@ class LossComparison(ipywidgets.VBox):
         self.caption.value = _caption_html(columns, self.L.shape[-1] * self.scale, header)
 
 
-def loss_comparison(
-    L: torch.Tensor,
-    true_ab: torch.Tensor,
-    predictions: Mapping[str, torch.Tensor],
-    titles: Sequence[str] | None = None,
-    *,
-    scale: int | None = None,
-) -> LossComparison:
-    """A slider over test images comparing several colorization methods side by side.
-
-    Shows, for the image on the slider: the gray input | each method's colorization
-    (the true L with the method's ab) | the ground truth, with the per-image ab L2
-    (:func:`colorlib.metrics.ab_l2`, rounded to 2 decimals) under each method.
-
-    Args:
-        L: ``(N, 1, S, S)`` float, Lab L in [0, 100] (N >= 1).
-        true_ab: ``(N, 2, S, S)`` float, true ab in Lab units.
-        predictions: non-empty dict, method name -> ``(N, 2, S, S)`` predicted ab in
-            Lab units, e.g. ``{"L2": ..., "L2 + dropout": ..., "Smooth L1": ...,
-            "cross-entropy": ...}``; shown in the dict's order.
-        titles: optional per-image titles (N strings, e.g. class names) shown in the
-            caption header.
-        scale: whole upscaling factor per tile (default: about 160 px per tile).
-
-    Returns:
-        A :class:`LossComparison` (an ``ipywidgets.VBox``) with attributes ``slider``,
-        ``image`` and ``caption``. The PNG is ``(len(predictions) + 2) * S * scale``
-        wide and ``S * scale`` high.
-
-    Raises:
-        ValueError: shapes that disagree, empty ``predictions``, wrong ``titles``.
-    """
-    return LossComparison(L, true_ab, predictions, titles, scale)
+loss_comparison = LossComparison
+"""The factory name notebooks use; builds a :class:`LossComparison`."""
 
 
 # ------------------------------------------------------------ temperature explorer
@@ -311,10 +299,31 @@ def _t_label(t: float) -> str:
 
 
 class TemperatureExplorer(ipywidgets.VBox):
-    """gray | annealed-mean decoding at temperature T | ground truth.
+    """Sliders for the annealed-mean temperature T and the image: mode versus mean.
 
-    Built by :func:`temperature_explorer`. Attributes:
+    Decodes ``logits`` with ``gamut.decode(logits, T)`` (T = 0: the mode, exactly
+    :meth:`~colorlib.gamut.ABGamut.mode`), upsamples the ab bilinearly to S with
+    :func:`colorlib.models.upsample_ab`, and shows gray | decoded | ground truth with
+    the colourfulness (:func:`colorlib.metrics.colorfulness`, Hasler & Suesstrunk,
+    on sRGB scaled to [0, 255]) and the ab L2 (Lab units) at the current T.
 
+    Args:
+        L: ``(N, 1, S, S)`` float, Lab L in [0, 100] (N >= 1).
+        true_ab: ``(N, 2, S, S)`` float, true ab in Lab units.
+        logits: ``(N, Q, s, s)`` float scores over the Q bins of ``gamut`` (ZhangNet:
+            s = S / 4); pass ``probabilities.log()`` if you hold probabilities.
+        gamut: the :class:`~colorlib.gamut.ABGamut` the network was trained with.
+        T_values: the temperatures offered (finite, >= 0); default
+            :data:`DEFAULT_T_VALUES`, 0 to 1 through 0.38. The slider starts at the
+            one nearest 0.38.
+        scale: whole upscaling factor per tile (default: about 160 px per tile).
+
+    The PNG is ``3 * S * scale`` wide and ``S * scale`` high.
+
+    Raises:
+        ValueError: shapes that disagree (N, or Q against ``gamut.Q``), bad ``T_values``.
+
+    Attributes:
     - ``T_slider``: ``ipywidgets.SelectionSlider`` whose ``value`` is the temperature
       (a float among ``temperatures``).
     - ``image_slider``: ``ipywidgets.IntSlider`` over image indices 0 .. N-1.
@@ -333,6 +342,7 @@ class TemperatureExplorer(ipywidgets.VBox):
         logits: torch.Tensor,
         gamut: ABGamut,
         T_values: Sequence[float] | None = None,
+        *,
         scale: int | None = None,
     ) -> None:
         L, true_ab = _check_images(L, true_ab)
@@ -406,40 +416,5 @@ class TemperatureExplorer(ipywidgets.VBox):
         self.caption.value = _caption_html(columns, self.L.shape[-1] * self.scale, header)
 
 
-def temperature_explorer(
-    L: torch.Tensor,
-    true_ab: torch.Tensor,
-    logits: torch.Tensor,
-    gamut: ABGamut,
-    T_values: Sequence[float] | None = None,
-    *,
-    scale: int | None = None,
-) -> TemperatureExplorer:
-    """Sliders for the annealed-mean temperature T and the image: mode versus mean.
-
-    Decodes ``logits`` with ``gamut.decode(logits, T)`` (T = 0: the mode, exactly
-    :meth:`~colorlib.gamut.ABGamut.mode`), upsamples the ab bilinearly to S with
-    :func:`colorlib.models.upsample_ab`, and shows gray | decoded | ground truth with
-    the colourfulness (:func:`colorlib.metrics.colorfulness`, Hasler & Suesstrunk,
-    on sRGB scaled to [0, 255]) and the ab L2 (Lab units) at the current T.
-
-    Args:
-        L: ``(N, 1, S, S)`` float, Lab L in [0, 100] (N >= 1).
-        true_ab: ``(N, 2, S, S)`` float, true ab in Lab units.
-        logits: ``(N, Q, s, s)`` float scores over the Q bins of ``gamut`` (ZhangNet:
-            s = S / 4); pass ``probabilities.log()`` if you hold probabilities.
-        gamut: the :class:`~colorlib.gamut.ABGamut` the network was trained with.
-        T_values: the temperatures offered (finite, >= 0); default
-            :data:`DEFAULT_T_VALUES`, 0 to 1 through 0.38. The slider starts at the
-            one nearest 0.38.
-        scale: whole upscaling factor per tile (default: about 160 px per tile).
-
-    Returns:
-        A :class:`TemperatureExplorer` (an ``ipywidgets.VBox``) with attributes
-        ``T_slider``, ``image_slider``, ``image`` and ``caption``. The PNG is
-        ``3 * S * scale`` wide and ``S * scale`` high.
-
-    Raises:
-        ValueError: shapes that disagree (N, or Q against ``gamut.Q``), bad ``T_values``.
-    """
-    return TemperatureExplorer(L, true_ab, logits, gamut, T_values, scale)
+temperature_explorer = TemperatureExplorer
+"""The factory name notebooks use; builds a :class:`TemperatureExplorer`."""
