@@ -11,7 +11,8 @@ the training image size and a one-line description). Loading uses
 >>> model = colorlib.pretrained.load(name)      # a Colorizer, in eval mode
 >>> ab = model(L)                               # L (N, 1, S, S) -> ab (N, 2, S, S), Lab units
 
-No weights ship yet: the notebooks' full-profile runs add them (see the README).
+The shipped weights are made by the full profile of :mod:`colorlib.experiments`
+(``python -m colorlib train --experiment NAME --profile full``).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def _resolve(name: str, root: str | os.PathLike | None) -> Path:
     folder = Path(root) if root is not None else CHECKPOINTS
     path = folder / f"{name}.pt"
     if not path.is_file():
-        names = ", ".join(available(root)) or "none shipped yet"
+        names = ", ".join(available(root)) or "none"
         raise ValueError(f"unknown model {name!r} in {folder}; available: {names}")
     return path
 
