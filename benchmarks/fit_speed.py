@@ -26,7 +26,8 @@ from torch.utils.data import DataLoader, Dataset
 from colorlib.lab import normalize_ab, normalize_l, rgb_to_lab, split_lab
 from colorlib.losses import regression_loss
 from colorlib.models import SeedCNN
-from colorlib.train import RegressionTask, fit, seed_everything
+from colorlib.tasks import RegressionTask
+from colorlib.train import fit, seed_everything
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "train"
 SIZE = 32

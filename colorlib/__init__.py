@@ -14,7 +14,7 @@ Public API (see each module's docstring for shapes, ranges and units):
 - datasets (CIFAR-10, Downsampled ImageNet, photo folders, the bundled sample): :mod:`colorlib.data`
 """
 
-from colorlib import data, gamut, losses, metrics, models, pretrained, train
+from colorlib import data, gamut, losses, metrics, models, pretrained, tasks, train
 from colorlib.colorizer import Colorizer, colorize
 from colorlib.lab import (
     AB_SCALE,
@@ -35,6 +35,7 @@ __all__ = [
     "Colorizer",
     "colorize",
     "pretrained",
+    "tasks",
     "train",
     "AB_SCALE",
     "L_CENTER",

@@ -80,7 +80,7 @@ def _train(args: argparse.Namespace) -> int:
         return _train_experiment(args)
     from torch.utils.data import Subset
 
-    from colorlib import data, gamut, train
+    from colorlib import data, gamut, tasks, train
 
     train_set = data.load(args.dataset, "train", size=args.size)
     val_set = data.load(args.dataset, "test", size=args.size)
@@ -93,12 +93,12 @@ def _train(args: argparse.Namespace) -> int:
     prior = None
     if args.rebalance:
         prior = gamut.ABGamut().prior(train_set[i]["ab"][None] for i in range(len(train_set)))
-    task = train.make_task(
+    task = tasks.make_task(
         args.task, image_size, network_name=args.network, loss=args.loss,
         dropout=args.dropout, width=args.width, prior=prior, lr=args.lr,
     )  # fmt: skip
     if args.task == "cyclegan":  # unpaired: gray and colour images from disjoint halves
-        train_set = train.UnpairedDataset(*train.split_halves(train_set, seed=args.seed))
+        train_set = tasks.UnpairedDataset(*tasks.split_halves(train_set, seed=args.seed))
     out = Path(args.out or f"runs/train/{args.dataset}-{args.task}-{args.loss}")
     history = train.fit(
         task, train_set, val_set, epochs=args.epochs, batch_size=args.batch_size,
@@ -199,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=_selfcheck)
 
     from colorlib.losses import REGRESSION_KINDS
-    from colorlib.train import TASK_KINDS
+    from colorlib.tasks import TASK_KINDS
 
     fit = commands.add_parser(
         "train",

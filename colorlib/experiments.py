@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Subset
 
-from colorlib import data, pretrained, train
+from colorlib import data, pretrained, tasks, train
 from colorlib.colorizer import Colorizer
 from colorlib.gamut import ABGamut
 
@@ -44,10 +44,10 @@ class Experiment:
     Attributes:
         name: the weights' name (``colorlib.pretrained.load(name)``).
         notebook: the notebook that shows it (``"01"``, ``"02"``, ...).
-        task: a :data:`colorlib.train.TASK_KINDS` kind.
+        task: a :data:`colorlib.tasks.TASK_KINDS` kind.
         dataset: a :func:`colorlib.data.load` name.
-        network, loss, dropout, width, rebalance, lr: as :func:`colorlib.train.make_task`
-            (Smooth L1 uses its knee at 1 Lab unit, ``train.SMOOTH_L1_BETA``).
+        network, loss, dropout, width, rebalance, lr: as :func:`colorlib.tasks.make_task`
+            (Smooth L1 uses its knee at 1 Lab unit, ``tasks.SMOOTH_L1_BETA``).
         batch_size: the global batch (the poster: about 200).
         epochs, limit: per profile; ``limit`` caps the training images (None: all).
         ship: whether a full run's weights are shipped (the 64-px SeedCNN, 277 M
@@ -153,7 +153,7 @@ def run(
     device: str = "auto",
     seed: int = 0,
     progress: bool = True,
-) -> tuple[train.Task, list[dict], int]:
+) -> tuple[tasks.Task, list[dict], int]:
     """Train ``experiment`` with ``profile`` settings.
 
     Returns:
@@ -169,7 +169,7 @@ def run(
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
     train_set, val_set = _datasets(experiment, profile, root)
     image_size = train_set[0]["L"].shape[-1]
-    task = train.make_task(
+    task = tasks.make_task(
         experiment.task, image_size, network_name=experiment.network, loss=experiment.loss,
         dropout=experiment.dropout, width=experiment.width, lr=experiment.lr,
         prior=_prior(train_set) if experiment.rebalance else None,

@@ -15,7 +15,8 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from colorlib.lab import rgb_to_lab, split_lab
-from colorlib.train import RegressionTask, fit
+from colorlib.tasks import RegressionTask
+from colorlib.train import fit
 
 GLOBAL_BATCH = 8
 EPOCHS = 2

@@ -13,7 +13,8 @@ from PIL import Image
 import colorlib
 from colorlib import pretrained
 from colorlib.colorizer import Colorizer, colorize
-from colorlib.train import export_weights, make_task
+from colorlib.tasks import make_task
+from colorlib.train import export_weights
 
 
 @pytest.fixture(scope="module")

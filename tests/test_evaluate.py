@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch.utils.data import Dataset
 
-from colorlib import evaluate, experiments, metrics, train
+from colorlib import evaluate, experiments, metrics, tasks
 from colorlib.lab import rgb_to_lab, split_lab
 
 
@@ -34,7 +34,7 @@ def photos(photos32) -> PhotoSet:
 @pytest.fixture(scope="module")
 def model():
     torch.manual_seed(0)
-    colorizer = train.make_task("regression", 32).colorizer()
+    colorizer = tasks.make_task("regression", 32).colorizer()
     colorizer.image_size = 32
     return colorizer
 

@@ -21,19 +21,21 @@ from torch.utils.data import Dataset
 from colorlib import models
 from colorlib.gamut import ABGamut
 from colorlib.lab import rgb_to_lab, split_lab
-from colorlib.train import (
+from colorlib.tasks import (
     ClassificationTask,
     CycleGANTask,
     Pix2PixTask,
     RegressionTask,
-    TrainingDiverged,
     UnpairedDataset,
+    network,
+    split_halves,
+)
+from colorlib.train import (
+    TrainingDiverged,
     export_weights,
     fit,
     load_checkpoint,
-    network,
     resolve_device,
-    split_halves,
 )
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
