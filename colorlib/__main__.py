@@ -76,40 +76,31 @@ def _train_experiment(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    """Train an ad-hoc experiment described by the flags, through experiments.run."""
     if args.experiment:
         return _train_experiment(args)
-    from torch.utils.data import Subset
+    from colorlib import experiments
 
-    from colorlib import data, gamut, tasks, train
-
-    train_set = data.load(args.dataset, "train", size=args.size)
-    val_set = data.load(args.dataset, "test", size=args.size)
-    if args.limit:
-        train_set = Subset(train_set, range(min(args.limit, len(train_set))))
-        val_set = Subset(val_set, range(min(max(args.limit // 5, 1), len(val_set))))
-    image_size = train_set[0]["L"].shape[-1]
     if args.export and Path(args.export).exists() and not args.force:
         raise ValueError(f"{args.export} exists; pass --force to overwrite it")
-    prior = None
-    if args.rebalance:
-        prior = gamut.ABGamut().prior(train_set[i]["ab"][None] for i in range(len(train_set)))
-    task = tasks.make_task(
-        args.task, image_size, network_name=args.network, loss=args.loss,
-        dropout=args.dropout, width=args.width, prior=prior, lr=args.lr,
+    name = f"{Path(args.dataset).name}-{args.task}-{args.loss}"
+    experiment = experiments.Experiment(
+        name, notebook="", task=args.task, dataset=args.dataset,
+        description=args.description or f"{args.task} ({args.loss}) on {args.dataset}",
+        network=args.network, loss=args.loss, dropout=args.dropout, width=args.width,
+        rebalance=args.rebalance, lr=args.lr, batch_size=args.batch_size,
+        epochs=dict.fromkeys(experiments.PROFILES, args.epochs),
+        limit=dict.fromkeys(experiments.PROFILES, args.limit), size=args.size,
+        plateau=args.plateau, ship=False,
     )  # fmt: skip
-    if args.task == "cyclegan":  # unpaired: gray and colour images from disjoint halves
-        train_set = tasks.UnpairedDataset(*tasks.split_halves(train_set, seed=args.seed))
-    out = Path(args.out or f"runs/train/{args.dataset}-{args.task}-{args.loss}")
-    history = train.fit(
-        task, train_set, val_set, epochs=args.epochs, batch_size=args.batch_size,
-        checkpoint_dir=out, seed=args.seed, device=args.device,
-        lr_schedule="plateau" if args.plateau else None, progress=not args.no_progress,
+    out = Path(args.out or f"runs/train/{name}")
+    _, history, _ = experiments.run(
+        experiment, checkpoint_dir=out, export=args.export, device=args.device,
+        seed=args.seed, progress=not args.no_progress,
     )  # fmt: skip
     _print_history(history, out)
     if args.export:
-        description = args.description or f"{args.task} ({args.loss}) on {args.dataset}"
-        path = train.export_weights(task, args.export, image_size, description)
-        print(f"[train] weights exported to {path}")
+        print(f"[train] weights exported to {args.export}")
     return 0
 
 
@@ -235,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--batch-size", type=_positive_int, default=200, help="default 200 (poster)")
     fit.add_argument("--lr", type=float, help="learning rate (default: 1e-3 CNNs, 2e-4 GANs)")
     fit.add_argument("--plateau", action="store_true", help="decay lr 10x on plateau, to 1e-4")
-    fit.add_argument("--limit", type=_positive_int, help="use only the first N training images")
+    fit.add_argument("--limit", type=_positive_int, help="use N random training images")
     fit.add_argument("--out", help="checkpoint folder (default runs/train/<dataset>-<task>-<loss>)")
     fit.add_argument("--export", help="write fp16 weights here (e.g. data/checkpoints/NAME.pt)")
     fit.add_argument("--description", help="one-line description stored with --export")

@@ -49,7 +49,10 @@ class Experiment:
         network, loss, dropout, width, rebalance, lr: as :func:`colorlib.tasks.make_task`
             (Smooth L1 uses its knee at 1 Lab unit, ``tasks.SMOOTH_L1_BETA``).
         batch_size: the global batch (the poster: about 200).
-        epochs, limit: per profile; ``limit`` caps the training images (None: all).
+        epochs, limit: per profile; ``limit`` caps the training images (None: all),
+            drawn at random with a fixed seed (datasets may be sorted by class).
+        size: crop side for photo-folder datasets (None: the loader's default).
+        plateau: decay the learning rate 10x on a validation plateau (the poster).
         ship: whether a full run's weights are shipped (the 64-px SeedCNN, 277 M
             parameters, is not: it trains only on request).
         description: one line for listings.
@@ -69,6 +72,8 @@ class Experiment:
     batch_size: int = 200
     epochs: dict = dataclasses.field(default_factory=lambda: {"quick": 1, "full": 30})
     limit: dict = dataclasses.field(default_factory=lambda: {"quick": 1000, "full": None})
+    size: int | None = None
+    plateau: bool = True
     ship: bool = True
 
 
@@ -125,8 +130,8 @@ def get(name: str) -> Experiment:
 
 
 def _datasets(experiment: Experiment, profile: str, root: str | os.PathLike | None):
-    train_set = data.load(experiment.dataset, "train", root=root)
-    val_set = data.load(experiment.dataset, "test", root=root)
+    train_set = data.load(experiment.dataset, "train", root=root, size=experiment.size)
+    val_set = data.load(experiment.dataset, "test", root=root, size=experiment.size)
     limit = experiment.limit[profile]
     if limit is not None:  # a seeded random subset: the datasets may be sorted by class
         train_set = _random_subset(train_set, limit)
@@ -150,6 +155,8 @@ def run(
     *,
     root: str | os.PathLike | None = None,
     out_root: str | os.PathLike = "runs",
+    checkpoint_dir: str | os.PathLike | None = None,
+    export: str | os.PathLike | None = None,
     device: str = "auto",
     seed: int = 0,
     progress: bool = True,
@@ -160,10 +167,12 @@ def run(
         ``(task, history, image_size)``: the trained task, its per-epoch history and
         the side S of the training images.
 
-    Checkpoints and ``history.json`` go to ``out_root/<profile>/<name>/`` (an
-    interrupted run resumes there). A ``full`` run of a shipped experiment also
-    exports its weights to ``data/checkpoints/<name>.pt`` and its final metrics
-    and history to ``data/results/<name>.json``.
+    Checkpoints and ``history.json`` go to ``checkpoint_dir`` (default
+    ``out_root/<profile>/<name>/``; an interrupted run resumes there). ``export``
+    writes fp16 weights to that path. Without it, a ``full`` run of a shipped
+    experiment exports its weights to ``data/checkpoints/<name>.pt`` and its final
+    metrics and history to ``data/results/<name>.json``. CycleGAN trains on two
+    disjoint halves of the training set (gray images from one, colour from the other).
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
@@ -174,12 +183,18 @@ def run(
         dropout=experiment.dropout, width=experiment.width, lr=experiment.lr,
         prior=_prior(train_set) if experiment.rebalance else None,
     )  # fmt: skip
+    if experiment.task == "cyclegan":  # unpaired: the pairing of L and ab is never seen
+        train_set = tasks.UnpairedDataset(*tasks.split_halves(train_set, seed=seed))
     history = train.fit(
         task, train_set, val_set, epochs=experiment.epochs[profile],
-        batch_size=experiment.batch_size, checkpoint_dir=Path(out_root) / profile / experiment.name,
-        seed=seed, device=device, lr_schedule="plateau", progress=progress,
+        batch_size=experiment.batch_size,
+        checkpoint_dir=checkpoint_dir or Path(out_root) / profile / experiment.name,
+        seed=seed, device=device, lr_schedule="plateau" if experiment.plateau else None,
+        progress=progress,
     )  # fmt: skip
-    if profile == "full" and experiment.ship:
+    if export is not None:
+        train.export_weights(task, export, image_size, experiment.description)
+    elif profile == "full" and experiment.ship:
         pretrained.CHECKPOINTS.mkdir(parents=True, exist_ok=True)
         train.export_weights(
             task, pretrained.CHECKPOINTS / f"{experiment.name}.pt", image_size,

@@ -52,3 +52,17 @@ def test_quick_retrain_on_the_sample_gives_a_colorizer(tmp_path, monkeypatch):
     # a quick run never writes the shipped weights or results
     assert tiny.name not in pretrained.available()
     assert not (experiments.RESULTS / f"{tiny.name}.json").exists()
+
+
+@pytest.mark.slow
+def test_cyclegan_experiment_trains_on_disjoint_halves(tmp_path):
+    tiny = experiments.Experiment(
+        "tiny-cyclegan", "", "cyclegan", "sample", "a tiny CycleGAN", batch_size=4,
+        epochs={"quick": 1, "full": 1}, limit={"quick": 8, "full": 8}, size=32, ship=False,
+    )  # fmt: skip
+    task, history, image_size = experiments.run(
+        tiny, checkpoint_dir=tmp_path / "run", export=tmp_path / "w.pt", progress=False
+    )
+    assert image_size == 32
+    assert {"train_cycle", "train_identity", "val_ab_l2"} <= set(history[0])
+    assert pretrained.load(str(tmp_path / "w.pt")).image_size == 32
