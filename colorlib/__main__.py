@@ -67,11 +67,14 @@ def _train_experiment(args: argparse.Namespace) -> int:
     experiment = experiments.get(args.experiment)
     _, history, _ = experiments.run(
         experiment, args.profile, device=args.device, seed=args.seed,
-        progress=not args.no_progress,
+        progress=not args.no_progress, amp=not args.no_amp,
     )  # fmt: skip
-    _print_history(history, Path("runs") / args.profile / experiment.name)
-    if args.profile == "full" and experiment.ship:
-        print(f"[train] shipped weights: data/checkpoints/{experiment.name}.pt")
+    run_dir = Path("runs") / args.profile / experiments._run_name(experiment, args.seed)
+    _print_history(history, run_dir)
+    if args.profile == "full":
+        if experiment.ship and args.seed == 0:
+            print(f"[train] shipped weights: data/checkpoints/{experiment.name}.pt")
+        print(f"[train] results: {experiments.results_path(experiment.name, args.seed)}")
     return 0
 
 
@@ -96,7 +99,7 @@ def _train(args: argparse.Namespace) -> int:
     out = Path(args.out or f"runs/train/{name}")
     _, history, _ = experiments.run(
         experiment, checkpoint_dir=out, export=args.export, device=args.device,
-        seed=args.seed, progress=not args.no_progress,
+        seed=args.seed, progress=not args.no_progress, amp=not args.no_amp,
     )  # fmt: skip
     _print_history(history, out)
     if args.export:
@@ -197,13 +200,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="train a colorizer with the one training engine",
         description="Train a colorizer on a dataset with colorlib.train.fit: checkpoints "
         "and history.json go to --out (training resumes from there), optionally "
-        "exporting fp16 weights for colorlib.pretrained. Example: python -m colorlib "
-        "train --task regression --dataset cifar10 --epochs 10 --batch-size 200 --plateau",
+        "exporting compact (int8/fp16) weights for colorlib.pretrained. Example: "
+        "python -m colorlib train --task regression --dataset cifar10 --epochs 10 "
+        "--batch-size 200 --plateau",
     )
     fit.add_argument(
         "--experiment", metavar="NAME",
         help="train one of the study's experiments (colorlib.experiments) with its own "
-        "settings; only --profile, --device, --seed and --no-progress apply",
+        "settings; only --profile, --device, --seed, --no-amp and --no-progress apply "
+        "(full runs with --seed other than 0 write results only, under data/results/seeds/)",
     )  # fmt: skip
     fit.add_argument(
         "--profile", choices=("quick", "full"), default="quick",
@@ -228,12 +233,15 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--plateau", action="store_true", help="decay lr 10x on plateau, to 1e-4")
     fit.add_argument("--limit", type=_positive_int, help="use N random training images")
     fit.add_argument("--out", help="checkpoint folder (default runs/train/<dataset>-<task>-<loss>)")
-    fit.add_argument("--export", help="write fp16 weights here (e.g. data/checkpoints/NAME.pt)")
+    fit.add_argument("--export", help="write compact weights here (e.g. data/checkpoints/NAME.pt)")
     fit.add_argument("--description", help="one-line description stored with --export")
     fit.add_argument("--force", action="store_true", help="overwrite an existing --export")
     fit.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda ...")
     fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     fit.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    fit.add_argument(
+        "--no-amp", action="store_true", help="no float16 mixed precision on CUDA (default: on)"
+    )
     fit.set_defaults(handler=_train)
 
     paint = commands.add_parser(

@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Subset
 
-from colorlib import data, pretrained, tasks, train
+from colorlib import data, evaluate, pretrained, tasks, train
 from colorlib.colorizer import Colorizer
 from colorlib.gamut import ABGamut
 
@@ -48,6 +48,8 @@ class Experiment:
         dataset: a :func:`colorlib.data.load` name.
         network, loss, dropout, width, rebalance, lr: as :func:`colorlib.tasks.make_task`
             (Smooth L1 uses its knee at 1 Lab unit, ``tasks.SMOOTH_L1_BETA``).
+        base_width, noise_channels, l1_weight, adversarial_weight: the GANs' settings,
+            as :func:`colorlib.tasks.make_task`.
         batch_size: the global batch (the poster: about 200).
         epochs, limit: per profile; ``limit`` caps the training images (None: all),
             drawn at random with a fixed seed (datasets may be sorted by class).
@@ -69,6 +71,10 @@ class Experiment:
     width: float = 1.0
     rebalance: bool = False
     lr: float | None = None
+    base_width: int = 64
+    noise_channels: int = 0
+    l1_weight: float = 100.0
+    adversarial_weight: float = 1.0
     batch_size: int = 200
     epochs: dict = dataclasses.field(default_factory=lambda: {"quick": 1, "full": 30})
     limit: dict = dataclasses.field(default_factory=lambda: {"quick": 1000, "full": None})
@@ -82,6 +88,35 @@ def _seed_cnn(name: str, dataset: str, loss: str, **settings) -> Experiment:
 
 
 _IMAGENET_EPOCHS = {"quick": 1, "full": 40}
+
+
+def _pix2pix(name: str, dataset: str, description: str, **settings) -> Experiment:
+    """pix2pix at a width that ships (base 32: 4.2 M parameters at 32 px, 7.3 M at 64)."""
+    sized = (
+        {"batch_size": 64, "epochs": {"quick": 1, "full": 20},
+         "limit": {"quick": 1000, "full": 10_000}}
+        if dataset == "cifar10"
+        else {"batch_size": 32, "epochs": {"quick": 1, "full": 60}}
+    )  # fmt: skip
+    return Experiment(
+        name, "03", "pix2pix", dataset, description, base_width=32, plateau=False,
+        **{**sized, **settings},
+    )  # fmt: skip
+
+
+def _cyclegan(dataset: str, **settings) -> Experiment:
+    """CycleGAN with base-32 ResNet generators (1.96 M parameters each)."""
+    sized = (
+        {"epochs": {"quick": 1, "full": 15}, "limit": {"quick": 1000, "full": 10_000}}
+        if dataset == "cifar10"
+        else {"epochs": {"quick": 1, "full": 60}}
+    )  # fmt: skip
+    return Experiment(
+        f"{dataset}-cyclegan", "04", "cyclegan", dataset,
+        f"CycleGAN, unpaired gray <-> colour on disjoint halves, {dataset}",
+        base_width=32, batch_size=32, plateau=False, **{**sized, **settings},
+    )  # fmt: skip
+
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
@@ -117,6 +152,19 @@ EXPERIMENTS: dict[str, Experiment] = {
             rebalance=True, epochs=_IMAGENET_EPOCHS,
             description="as imagenet64-zhang-ce, with Zhang's class rebalancing",
         ),
+        _pix2pix("cifar10-pix2pix", "cifar10",
+                 "pix2pix: U-Net + PatchGAN, cGAN + 100 L1, CIFAR-10"),
+        _pix2pix("cifar10-pix2pix-l1", "cifar10", "pix2pix ablation: L1 only (no GAN), CIFAR-10",
+                 adversarial_weight=0.0),
+        _pix2pix("cifar10-pix2pix-cgan", "cifar10", "pix2pix ablation: cGAN only (no L1), CIFAR-10",
+                 l1_weight=0.0),
+        _pix2pix("cifar10-pix2pix-noise", "cifar10",
+                 "pix2pix, cGAN + 100 L1, with a Gaussian noise input channel, CIFAR-10",
+                 noise_channels=1),
+        _pix2pix("imagenet64-pix2pix", "imagenet64",
+                 "pix2pix: U-Net + PatchGAN, cGAN + 100 L1, ImageNet 64x64"),
+        _cyclegan("cifar10"),
+        _cyclegan("imagenet64", ship=False),
     ]
 }  # fmt: skip
 
@@ -160,6 +208,7 @@ def run(
     device: str = "auto",
     seed: int = 0,
     progress: bool = True,
+    amp: bool = True,
 ) -> tuple[tasks.Task, list[dict], int]:
     """Train ``experiment`` with ``profile`` settings.
 
@@ -168,11 +217,16 @@ def run(
         the side S of the training images.
 
     Checkpoints and ``history.json`` go to ``checkpoint_dir`` (default
-    ``out_root/<profile>/<name>/``; an interrupted run resumes there). ``export``
-    writes fp16 weights to that path. Without it, a ``full`` run of a shipped
-    experiment exports its weights to ``data/checkpoints/<name>.pt`` and its final
-    metrics and history to ``data/results/<name>.json``. CycleGAN trains on two
-    disjoint halves of the training set (gray images from one, colour from the other).
+    ``out_root/<profile>/<name>/``, ``<name>-seed<k>/`` for seed k > 0; an
+    interrupted run resumes there). ``export``
+    writes compact weights (int8 matrices, fp16 rest) to that path. Without it, a
+    ``full`` run writes its final train and test metrics (on as many training as test
+    images), device, wall time and history to :func:`results_path` (seed 0:
+    ``data/results/<name>.json``; other seeds under ``data/results/seeds/``), and a
+    seed-0 run of a shipped experiment exports its weights to
+    ``data/checkpoints/<name>.pt``. ``amp``: mixed precision on CUDA. CycleGAN trains
+    on two disjoint halves of the training set (gray images from one, colour from
+    the other).
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
@@ -182,28 +236,65 @@ def run(
         experiment.task, image_size, network_name=experiment.network, loss=experiment.loss,
         dropout=experiment.dropout, width=experiment.width, lr=experiment.lr,
         prior=_prior(train_set) if experiment.rebalance else None,
+        base_width=experiment.base_width, noise_channels=experiment.noise_channels,
+        l1_weight=experiment.l1_weight, adversarial_weight=experiment.adversarial_weight,
     )  # fmt: skip
+    paired_train_set = train_set
     if experiment.task == "cyclegan":  # unpaired: the pairing of L and ab is never seen
         train_set = tasks.UnpairedDataset(*tasks.split_halves(train_set, seed=seed))
     history = train.fit(
         task, train_set, val_set, epochs=experiment.epochs[profile],
         batch_size=experiment.batch_size,
-        checkpoint_dir=checkpoint_dir or Path(out_root) / profile / experiment.name,
+        checkpoint_dir=checkpoint_dir or Path(out_root) / profile / _run_name(experiment, seed),
         seed=seed, device=device, lr_schedule="plateau" if experiment.plateau else None,
-        progress=progress,
+        progress=progress, amp=amp,
     )  # fmt: skip
     if export is not None:
         train.export_weights(task, export, image_size, experiment.description)
-    elif profile == "full" and experiment.ship:
-        pretrained.CHECKPOINTS.mkdir(parents=True, exist_ok=True)
-        train.export_weights(
-            task, pretrained.CHECKPOINTS / f"{experiment.name}.pt", image_size,
-            experiment.description,
-        )  # fmt: skip
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        record = {"experiment": dataclasses.asdict(experiment), "history": history}
-        (RESULTS / f"{experiment.name}.json").write_text(json.dumps(record, indent=1) + "\n")
+    elif profile == "full":
+        if experiment.ship and seed == 0:
+            pretrained.CHECKPOINTS.mkdir(parents=True, exist_ok=True)
+            train.export_weights(
+                task, pretrained.CHECKPOINTS / f"{experiment.name}.pt", image_size,
+                experiment.description,
+            )  # fmt: skip
+        record = {
+            "experiment": dataclasses.asdict(experiment),
+            "seed": seed,
+            "device": _device_name(task.device),
+            "train_seconds": sum(r["seconds"] for r in history),
+            "final": {
+                "train": _final_metrics(task, _random_subset(paired_train_set, len(val_set))),
+                "test": _final_metrics(task, val_set),
+            },
+            "history": history,
+        }
+        path = results_path(experiment.name, seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record, indent=1) + "\n")
     return task, history, image_size
+
+
+def _run_name(experiment: Experiment, seed: int) -> str:
+    return experiment.name if seed == 0 else f"{experiment.name}-seed{seed}"
+
+
+def results_path(name: str, seed: int = 0) -> Path:
+    """``data/results/<name>.json`` (seed 0, the shipped run) or ``seeds/<name>-seed<k>.json``."""
+    return RESULTS / f"{name}.json" if seed == 0 else RESULTS / "seeds" / f"{name}-seed{seed}.json"
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{device.type} ({os.cpu_count()} cores)"
+
+
+def _final_metrics(task: tasks.Task, dataset) -> dict[str, float]:
+    """Mean :func:`colorlib.evaluate.evaluate` metrics of the trained task on ``dataset``."""
+    colorizer = task.colorizer().to(task.device).eval()
+    values = evaluate.evaluate(evaluate.predict(colorizer, dataset, device=task.device))
+    return {k: float(v.mean()) for k, v in values.items()} | {"images": len(dataset)}
 
 
 def train_or_load(

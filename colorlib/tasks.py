@@ -302,10 +302,14 @@ class Pix2PixTask(_GeneratorTask):
 
     Defaults as Isola et al.: vanilla GAN loss, L1 weight 100, Adam(2e-4, betas
     (0.5, 0.999)), D loss halved. ``predict_ab`` runs G in eval mode (dropout off).
+    The paper's ablations are weights: ``adversarial_weight=0`` is "L1 only" (D is
+    then not trained at all), ``l1_weight=0`` is "cGAN only".
 
     Args:
         generator: normalised L -> normalised ab, same size (``UNetGenerator``).
         discriminator: ``(N, 3, S, S)`` normalised Lab -> patch logits.
+        l1_weight: lambda, the weight of L1 on ab / 110 (default 100).
+        adversarial_weight: weight of G's adversarial loss (default 1; 0: L1 only).
     """
 
     kind = "pix2pix"
@@ -317,15 +321,32 @@ class Pix2PixTask(_GeneratorTask):
         l1_weight: float = 100.0,
         lr: float = 2e-4,
         gan_mode: str = "vanilla",
+        adversarial_weight: float = 1.0,
     ):
+        if l1_weight < 0 or adversarial_weight < 0 or l1_weight + adversarial_weight == 0:
+            raise ValueError(
+                "l1_weight and adversarial_weight must be >= 0 and not both 0, got "
+                f"{l1_weight} and {adversarial_weight}"
+            )
         nets = {"G": generator, "D": discriminator}
         optimizers = {n: _adam([m], lr, betas=(0.5, 0.999)) for n, m in nets.items()}
-        config = {"l1_weight": l1_weight, "lr": lr, "gan_mode": gan_mode}
+        config = {
+            "l1_weight": l1_weight,
+            "adversarial_weight": adversarial_weight,
+            "lr": lr,
+            "gan_mode": gan_mode,
+        }
         super().__init__(nets, optimizers, config)
 
     def train_step(self, batch):
         G, D, mode = self.nets["G"], self.nets["D"], self.config["gan_mode"]
         L, real_ab = normalize_l(batch["L"]), normalize_ab(batch["ab"])
+        if self.config.get("adversarial_weight", 1.0) == 0:  # "L1 only": no GAN at all
+            with self.autocast():
+                fake_ab = G(L)
+            loss_l1 = losses.regression_loss(fake_ab.float(), real_ab, "l1")
+            self.optimize("G", self.config["l1_weight"] * loss_l1)
+            return {"l1": loss_l1.detach()}
         with self.autocast():
             fake_ab = G(L)
             real_score = D(torch.cat((L, real_ab), 1))
@@ -339,7 +360,10 @@ class Pix2PixTask(_GeneratorTask):
         with self.autocast():
             loss_adv = losses.adversarial_loss(D(torch.cat((L, fake_ab), 1)), True, mode)
             loss_l1 = losses.regression_loss(fake_ab.float(), real_ab, "l1")
-            loss_G = loss_adv + self.config["l1_weight"] * loss_l1
+            loss_G = (
+                self.config.get("adversarial_weight", 1.0) * loss_adv
+                + self.config["l1_weight"] * loss_l1
+            )
         self.optimize("G", loss_G)
         _set_requires_grad([D], True)
         return {"loss_D": loss_D.detach(), "loss_G_adv": loss_adv.detach(), "l1": loss_l1.detach()}
@@ -506,6 +530,10 @@ def make_task(
     prior: torch.Tensor | None = None,
     lr: float | None = None,
     beta: float = SMOOTH_L1_BETA,
+    base_width: int = 64,
+    noise_channels: int = 0,
+    l1_weight: float = 100.0,
+    adversarial_weight: float = 1.0,
 ) -> Task:
     """Build a task with the networks the study uses, by name (for the CLI and notebooks).
 
@@ -514,8 +542,11 @@ def make_task(
       (``beta``: the Smooth L1 knee in ab / 110 units, default :data:`SMOOTH_L1_BETA`).
     - ``"classification"``: ``ZhangNet(width, bins=Q)`` over the derived bins;
       ``prior`` (Q,) turns on class rebalancing.
-    - ``"pix2pix"``: ``UNetGenerator(image_size)`` + ``PatchDiscriminator`` sized for it.
-    - ``"cyclegan"``: two ``ResnetGenerator`` (L -> ab, Lab -> L) + two PatchGANs.
+    - ``"pix2pix"``: ``UNetGenerator(image_size, base_width, noise_channels)`` +
+      ``PatchDiscriminator`` sized for it; ``l1_weight`` (lambda) and
+      ``adversarial_weight`` as :class:`Pix2PixTask`.
+    - ``"cyclegan"``: two ``ResnetGenerator(base_width)`` (L -> ab, Lab -> L) + two
+      PatchGANs.
 
     ``lr`` defaults to each method's published value (1e-3 CNNs, 2e-4 GANs).
     """
@@ -537,10 +568,16 @@ def make_task(
     n_layers = models.PatchDiscriminator.for_image_size(image_size).n_layers
     critic = {"in_channels": 3, "n_layers": n_layers}
     if kind == "pix2pix":
-        G = network("UNetGenerator", image_size=image_size)
-        return Pix2PixTask(G, network("PatchDiscriminator", **critic), lr=lr or 2e-4)
-    G = network("ResnetGenerator", in_channels=1, out_channels=2)
-    F_ = network("ResnetGenerator", in_channels=3, out_channels=1)
+        G = network(
+            "UNetGenerator", image_size=image_size, base_width=base_width,
+            noise_channels=noise_channels,
+        )  # fmt: skip
+        return Pix2PixTask(
+            G, network("PatchDiscriminator", **critic), lr=lr or 2e-4, l1_weight=l1_weight,
+            adversarial_weight=adversarial_weight,
+        )  # fmt: skip
+    G = network("ResnetGenerator", in_channels=1, out_channels=2, base_width=base_width)
+    F_ = network("ResnetGenerator", in_channels=3, out_channels=1, base_width=base_width)
     D_color = network("PatchDiscriminator", **critic)
     D_gray = network("PatchDiscriminator", **{**critic, "in_channels": 1})
     return CycleGANTask(G, F_, D_color, D_gray, lr=lr or 2e-4)

@@ -38,9 +38,9 @@ state dicts, "optimizers", "scalers", "extra": task state such as an image pool}
 "schedulers", "epoch": epochs completed, "step": optimizer steps, "rng": {"torch",
 "numpy", "python", "cuda"} as tensors, "history": list of dicts}``. Constructor kwargs
 are known when a network was built with :func:`network`; otherwise ``None`` and the
-caller rebuilds it. :func:`export_weights` writes the same header with fp16 weights of
-the predicting network only (``"colorlib.weights/1"``); :func:`load_checkpoint` reads
-both.
+caller rebuilds it. :func:`export_weights` writes the same header with compact weights
+of the predicting network only (``"colorlib.weights/2"``: int8 matrices, fp16 rest);
+:func:`load_checkpoint` reads both.
 
 Scale-out
 ---------
@@ -83,15 +83,20 @@ __all__ = [
     "WEIGHTS_FORMAT",
     "LoadedCheckpoint",
     "TrainingDiverged",
+    "dequantize_int8",
     "export_weights",
     "fit",
     "load_checkpoint",
+    "quantize_int8",
     "resolve_device",
     "seed_everything",
 ]
 
 CHECKPOINT_FORMAT = "colorlib.train/1"
-WEIGHTS_FORMAT = "colorlib.weights/1"
+WEIGHTS_FORMAT = "colorlib.weights/2"
+READABLE_WEIGHTS_FORMATS = ("colorlib.weights/1", WEIGHTS_FORMAT)
+INT8_MIN_ELEMENTS = 4096
+"""Weight matrices and kernels with at least this many elements ship as int8."""
 LAST_CHECKPOINT = "last.pt"
 HISTORY_FILE = "history.json"
 
@@ -197,22 +202,54 @@ def _save_checkpoint(
     _atomic_write(path, lambda tmp: torch.save(payload, tmp))
 
 
+def quantize_int8(weight: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Symmetric per-output-channel int8: ``weight ~= q * scale`` along dim 0.
+
+    Written here rather than with ``torch.ao.quantization`` because the point is only
+    to make shipped files small; the networks still run in float32 after
+    :func:`dequantize_int8`. Each row (output channel) keeps its own scale
+    ``max|row| / 127``, so the rounding error is at most ``scale / 2`` per weight.
+
+    Args:
+        weight: ``(C_out, ...)`` floating tensor, ``ndim >= 2``.
+
+    Returns:
+        ``{"q": int8 tensor shaped like weight, "scale": float32 (C_out,)}``.
+    """
+    rows = weight.detach().float().reshape(weight.shape[0], -1)
+    scale = rows.abs().amax(dim=1).clamp_min(1e-12) / 127.0
+    q = torch.round(rows / scale[:, None]).clamp(-127, 127).to(torch.int8)
+    return {"q": q.reshape(weight.shape), "scale": scale}
+
+
+def dequantize_int8(packed: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Float32 weights back from :func:`quantize_int8`."""
+    q, scale = packed["q"], packed["scale"].float()
+    return q.float() * scale.reshape(-1, *([1] * (q.ndim - 1)))
+
+
 def export_weights(
     task: Task, path: str | os.PathLike, image_size: int, description: str = ""
 ) -> Path:
-    """Save the predicting network's weights in float16 with the checkpoint header.
+    """Save the predicting network's weights, small, with the checkpoint header.
 
-    The file (``"colorlib.weights/1"``) holds only ``kind``, ``config``, the network
-    spec and its state dict (floating tensors as fp16), plus ``image_size`` (the side
-    the network was trained at) and a one-line ``description``: about half a float32
-    checkpoint of that network, with no optimizer or discriminator.
-    :func:`colorlib.pretrained.load` turns it back into a colorizer.
+    The file (``"colorlib.weights/2"``) holds only ``kind``, ``config``, the network
+    spec and its state dict, plus ``image_size`` (the side the network was trained
+    at) and a one-line ``description``; no optimizer and no discriminator. Weight
+    matrices and kernels of at least :data:`INT8_MIN_ELEMENTS` elements are stored as
+    int8 with one scale per output channel (:func:`quantize_int8`), other floating
+    tensors as fp16: about a quarter of the float32 size. The effect on predictions is
+    measured in ``tests/test_train.py`` and stated where the weights are used.
+    :func:`colorlib.pretrained.load` turns the file back into a float32 colorizer.
     """
     name = task.predict_net
-    state = {
-        k: v.half() if v.is_floating_point() else v
-        for k, v in unwrap(task.nets[name]).state_dict().items()
-    }
+    state, packed = {}, {}
+    for key, value in unwrap(task.nets[name]).state_dict().items():
+        value = value.detach().cpu()
+        if value.is_floating_point() and value.ndim >= 2 and value.numel() >= INT8_MIN_ELEMENTS:
+            packed[key] = quantize_int8(value)
+        else:
+            state[key] = value.half() if value.is_floating_point() else value
     header = _header(task)
     header["networks"] = {name: header["networks"][name]}
     payload = {
@@ -220,7 +257,7 @@ def export_weights(
         **header,
         "image_size": int(image_size),
         "description": str(description),
-        "state": {"nets": {name: state}},
+        "state": {"nets": {name: state}, "int8": {name: packed}},
     }
     path = Path(path)
     _atomic_write(path, lambda tmp: torch.save(payload, tmp))
@@ -280,14 +317,23 @@ def load_checkpoint(path: str | os.PathLike) -> LoadedCheckpoint:
         raise
     except Exception as err:  # torch raises many types for a corrupt or foreign file
         raise ValueError(f"{path}: not a readable checkpoint ({type(err).__name__})") from None
-    if not isinstance(raw, dict) or raw.get("format") not in (CHECKPOINT_FORMAT, WEIGHTS_FORMAT):
+    if not isinstance(raw, dict) or raw.get("format") not in (
+        CHECKPOINT_FORMAT,
+        *READABLE_WEIGHTS_FORMATS,
+    ):
         raise ValueError(f"{path}: not a colorlib checkpoint")
+    state_dicts = dict(raw["state"]["nets"])
+    for name, packed in raw["state"].get("int8", {}).items():
+        state_dicts[name] = {
+            **state_dicts[name],
+            **{key: dequantize_int8(value) for key, value in packed.items()},
+        }
     return LoadedCheckpoint(
         kind=raw["kind"],
         config=raw["config"],
         networks=raw["networks"],
         predict_network=raw["predict_network"],
-        state_dicts=raw["state"]["nets"],
+        state_dicts=state_dicts,
         epoch=raw.get("epoch"),
         step=raw.get("step"),
         history=raw.get("history", []),

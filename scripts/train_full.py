@@ -1,0 +1,124 @@
+"""Train the study's full-profile experiments, several at once, and say how each went.
+
+Each job is ``python -m colorlib train --experiment NAME --profile full --seed K``
+in its own process (so one failure never stops the others). A job that fails is
+tried once more without mixed precision. A table of jobs, exit codes and wall
+times is printed at the end and written to ``<log-dir>/jobs.json``; each job's
+output is in ``<log-dir>/<name>[-seed<k>].log``.
+
+Seed 0 of a shipped experiment writes ``data/checkpoints/<name>.pt``; every full run
+writes its results under ``data/results/`` (see ``colorlib.experiments.run``).
+
+Examples:
+    python scripts/train_full.py --list
+    python scripts/train_full.py --only 02 --seeds 0 1 2 --jobs 8
+    python scripts/train_full.py --only imagenet32-seedcnn-l2 --jobs 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from colorlib.experiments import EXPERIMENTS  # noqa: E402
+
+SEEDED_NOTEBOOKS = ("02",)
+"""Notebooks whose experiments are also trained with the extra ``--seeds``."""
+
+
+def _jobs(only: list[str], seeds: list[int]) -> list[tuple[str, int]]:
+    chosen = [e for e in EXPERIMENTS.values() if not only or e.name in only or e.notebook in only]
+    unknown = (
+        set(only)
+        - {e.name for e in EXPERIMENTS.values()}
+        - {e.notebook for e in EXPERIMENTS.values()}
+    )
+    if unknown:
+        raise SystemExit(f"train_full: unknown experiments or notebooks: {sorted(unknown)}")
+    jobs = [
+        (e.name, seed)
+        for e in chosen
+        for seed in (seeds if e.notebook in SEEDED_NOTEBOOKS else [0])
+    ]
+    # the longest first: GANs, then the wide 64 px networks, then the rest
+    rank = {"cyclegan": 0, "pix2pix": 1, "classification": 2, "regression": 3}
+    return sorted(jobs, key=lambda j: (rank[EXPERIMENTS[j[0]].task], j[1], j[0]))
+
+
+def _run(job: tuple[str, int], log_dir: Path, deadline: float) -> dict:
+    name, seed = job
+    stem = name if seed == 0 else f"{name}-seed{seed}"
+    record = {"experiment": name, "seed": seed, "rc": None, "seconds": 0.0, "amp": True}
+    if time.time() > deadline:
+        record["rc"] = "skipped: past the deadline"
+        return record
+    base = [sys.executable, "-m", "colorlib", "train", "--experiment", name]
+    base += ["--profile", "full", "--seed", str(seed), "--no-progress"]
+    began = time.time()
+    with open(log_dir / f"{stem}.log", "w") as log:
+        for amp in (True, False):
+            record["amp"] = amp
+            command = base if amp else [*base, "--no-amp"]
+            log.write(f"$ {' '.join(command)}\n")
+            log.flush()
+            rc = subprocess.call(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            record["rc"] = rc
+            if rc == 0 or time.time() > deadline:
+                break
+    record["seconds"] = round(time.time() - began, 1)
+    print(f"[train_full] {stem}: rc {record['rc']} in {record['seconds']} s", flush=True)
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--only", nargs="*", default=[], help="experiment names or notebook numbers (default all)"
+    )
+    parser.add_argument(
+        "--seeds", nargs="+", type=int, default=[0],
+        help=f"seeds for the experiments of notebooks {SEEDED_NOTEBOOKS} (default 0)",
+    )  # fmt: skip
+    parser.add_argument("--jobs", type=int, default=1, help="processes at once (default 1)")
+    parser.add_argument("--log-dir", default="runs/full/logs", help="default runs/full/logs")
+    parser.add_argument(
+        "--deadline", type=float, default=float("inf"),
+        help="seconds from now after which no job starts or is retried (default none)",
+    )  # fmt: skip
+    parser.add_argument("--list", action="store_true", help="print the jobs and exit")
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be >= 1")
+    jobs = _jobs(args.only, args.seeds)
+    if args.list:
+        for name, seed in jobs:
+            print(f"{name} seed {seed}: {EXPERIMENTS[name].description}")
+        return 0
+    log_dir = ROOT / args.log_dir
+    log_dir.mkdir(parents=True, exist_ok=True)
+    deadline = time.time() + args.deadline
+    # each process gets a fair share of the cores (torch would take them all)
+    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    print(f"[train_full] {len(jobs)} jobs, {args.jobs} at a time, logs in {log_dir}", flush=True)
+    with ThreadPoolExecutor(args.jobs) as pool:
+        records = list(pool.map(lambda job: _run(job, log_dir, deadline), jobs))
+    (log_dir / "jobs.json").write_text(json.dumps(records, indent=1) + "\n")
+    failed = [r for r in records if r["rc"] != 0]
+    for r in failed:
+        print(f"[train_full] FAILED {r['experiment']} seed {r['seed']}: rc {r['rc']}")
+    print(f"[train_full] {len(records) - len(failed)}/{len(records)} jobs succeeded")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
