@@ -55,6 +55,7 @@ class Experiment:
             drawn at random with a fixed seed (datasets may be sorted by class).
         size: crop side for photo-folder datasets (None: the loader's default).
         plateau: decay the learning rate 10x on a validation plateau (the poster).
+        checkpoint_every: epochs between checkpoints (the 64 px SeedCNN's is 3.3 GB).
         ship: whether a full run's weights are shipped (the 64-px SeedCNN, 277 M
             parameters, is not: it trains only on request).
         description: one line for listings.
@@ -80,6 +81,7 @@ class Experiment:
     limit: dict = dataclasses.field(default_factory=lambda: {"quick": 1000, "full": None})
     size: int | None = None
     plateau: bool = True
+    checkpoint_every: int = 1
     ship: bool = True
 
 
@@ -129,6 +131,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         *[
             _seed_cnn(f"{ds}-seedcnn-{tag}", ds, loss, dropout=p,
                       epochs=_IMAGENET_EPOCHS, ship=ds == "imagenet32",
+                      checkpoint_every=1 if ds == "imagenet32" else 10,
                       description=f"the poster's CNN, {label}, {ds}")
             for ds in ("imagenet32", "imagenet64")
             for tag, loss, p, label in [
@@ -247,7 +250,7 @@ def run(
         batch_size=experiment.batch_size,
         checkpoint_dir=checkpoint_dir or Path(out_root) / profile / _run_name(experiment, seed),
         seed=seed, device=device, lr_schedule="plateau" if experiment.plateau else None,
-        progress=progress, amp=amp,
+        progress=progress, amp=amp, checkpoint_every=experiment.checkpoint_every,
     )  # fmt: skip
     if export is not None:
         train.export_weights(task, export, image_size, experiment.description)

@@ -28,11 +28,17 @@ def test_registry_covers_the_study():
 
 
 def test_load_without_shipped_weights_says_how_to_train():
-    experiment = experiments.get("imagenet64-zhang-ce")
-    if experiment.name in pretrained.available():
-        pytest.skip("weights are shipped")
+    experiment = experiments.get("imagenet64-seedcnn-l2")  # 277 M parameters: never shipped
+    assert experiment.name not in pretrained.available()
     with pytest.raises(ValueError, match="pass retrain=True"):
         experiments.train_or_load(experiment)
+
+
+def test_every_shipped_experiment_has_weights_and_results():
+    shipped = [e.name for e in experiments.EXPERIMENTS.values() if e.ship]
+    assert sorted(shipped) == sorted(n for n in pretrained.available() if n in shipped)
+    for name in shipped:
+        assert experiments.results_path(name).exists(), name
 
 
 @pytest.mark.slow
@@ -42,6 +48,8 @@ def test_quick_retrain_on_the_sample_gives_a_colorizer(tmp_path, monkeypatch):
         experiments.get("imagenet64-zhang-ce-rebalanced"), dataset="sample",
         width=0.25, batch_size=16, limit={"quick": 32, "full": 32},
     )  # fmt: skip
+    shipped = {p: p.stat().st_mtime_ns for p in pretrained.CHECKPOINTS.glob("*.pt")}
+    results = {p: p.stat().st_mtime_ns for p in experiments.RESULTS.rglob("*.json")}
     model = experiments.train_or_load(tiny, "quick", retrain=True, progress=False)
     assert model.image_size == 64 and not model.training and model.gamut is not None
     with torch.no_grad():
@@ -50,8 +58,8 @@ def test_quick_retrain_on_the_sample_gives_a_colorizer(tmp_path, monkeypatch):
     history = json.loads((tmp_path / "runs/quick" / tiny.name / "history.json").read_text())
     assert len(history) == 1 and "val_ab_l2" in history[0]
     # a quick run never writes the shipped weights or results
-    assert tiny.name not in pretrained.available()
-    assert not (experiments.RESULTS / f"{tiny.name}.json").exists()
+    assert {p: p.stat().st_mtime_ns for p in pretrained.CHECKPOINTS.glob("*.pt")} == shipped
+    assert {p: p.stat().st_mtime_ns for p in experiments.RESULTS.rglob("*.json")} == results
 
 
 @pytest.mark.slow

@@ -335,6 +335,22 @@ def test_checkpoint_format_history_and_export(tmp_path):
     assert export.stat().st_size < 0.1 * (tmp_path / "last.pt").stat().st_size
 
 
+def test_checkpoint_every_k_epochs_and_always_the_last(tmp_path):
+    saved_epochs = []
+
+    def note(record):
+        last = tmp_path / "last.pt"
+        epoch = torch.load(last, weights_only=True)["epoch"] if last.exists() else None
+        saved_epochs.append(epoch)
+
+    task = RegressionTask(network("SeedCNN", image_size=32))
+    fit(task, train_set(8), epochs=5, batch_size=4, checkpoint_dir=tmp_path,
+        checkpoint_every=2, callbacks=[note], **quiet())  # fmt: skip
+    assert saved_epochs == [None, 2, 2, 4, 5]
+    with pytest.raises(ValueError, match="checkpoint_every must be >= 1"):
+        fit(task, train_set(8), epochs=1, checkpoint_every=0, **quiet())
+
+
 def test_int8_quantization_error_is_within_half_a_step():
     from colorlib.train import dequantize_int8, quantize_int8
 
