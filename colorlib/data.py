@@ -123,7 +123,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, Subset
 from torchvision.transforms import v2
 
 from colorlib.lab import rgb_to_lab, split_lab
@@ -131,6 +131,7 @@ from colorlib.lab import rgb_to_lab, split_lab
 __all__ = [
     "load",
     "load_or_sample",
+    "random_subset",
     "read_image",
     "to_rgb_array",
     "data_roots",
@@ -246,6 +247,19 @@ _DISPLAY_NAMES = {
     "sample": "the bundled sample",
     "imagenet-photos": "ImageNet photos",
 }
+
+
+def random_subset(dataset: Dataset, count: int | None, seed: int = 0) -> Dataset:
+    """``count`` items of ``dataset`` drawn at random without replacement (seeded).
+
+    The draw depends only on ``len(dataset)``, ``count`` and ``seed``, so it is the
+    same on every machine. Use it rather than "the first N": the class-folder
+    datasets are sorted by class. ``count`` None (or >= the size) keeps every item,
+    in a random order.
+    """
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))
+    size = len(dataset) if count is None else min(count, len(dataset))
+    return Subset(dataset, order[:size].tolist())
 
 
 def load_or_sample(

@@ -58,7 +58,9 @@ __all__ = [
     "METRICS",
     "PSNR_MAX_DB",
     "baselines",
+    "check_beats_gray",
     "evaluate",
+    "paired_difference",
     "load_history",
     "mean_ab",
     "predict",
@@ -362,6 +364,57 @@ def summary_table(
 
 
 # -------------------------------------------------------------------------- history
+
+
+def paired_difference(
+    ours: torch.Tensor, theirs: torch.Tensor, lower_is_better: bool = True
+) -> tuple[float, float, str]:
+    """Mean per-image difference ``ours - theirs``, two standard errors, and a verdict.
+
+    Args:
+        ours, theirs: ``(N,)`` per-image values of one metric on the same images.
+        lower_is_better: the metric's direction (True for ab L2).
+
+    Returns:
+        ``(mean, margin, verdict)``: the mean difference, two standard errors of the
+        mean of the paired differences, and ``"better"``, ``"worse"`` or ``"tie"``
+        (zero within the margin). Two standard errors: a rough 95% interval, fine
+        for reading a table; notebook 05 bootstraps proper intervals.
+    """
+    if ours.shape != theirs.shape or ours.dim() != 1 or len(ours) < 2:
+        raise ValueError(
+            f"paired_difference: need two (N,) tensors, N >= 2, got {tuple(ours.shape)} "
+            f"and {tuple(theirs.shape)}"
+        )
+    diff = (ours - theirs).double()
+    mean, margin = diff.mean().item(), 2 * diff.std().item() / len(diff) ** 0.5
+    gain = -mean if lower_is_better else mean
+    verdict = "better" if gain > margin else "worse" if gain < -margin else "tie"
+    return mean, margin, verdict
+
+
+def check_beats_gray(
+    results: Mapping[str, Mapping[str, torch.Tensor]], gray: str = "gray guess"
+) -> None:
+    """Raise unless every method's mean ab L2 is below the gray guess's.
+
+    The sanity check of a quick retrain (CI): a model that cannot beat "ab = 0" has
+    not learned anything. ``results`` maps names to :func:`evaluate` outputs and must
+    hold ``gray``; every other entry counts as a method.
+
+    Raises:
+        ValueError: naming each method that does not beat gray, with both numbers.
+    """
+    if gray not in results:
+        raise ValueError(f"check_beats_gray: no {gray!r} entry among {list(results)}")
+    floor = float(results[gray]["ab_l2"].mean())
+    losers = [
+        f"{name} ({float(values['ab_l2'].mean()):.2f})"
+        for name, values in results.items()
+        if name != gray and float(values["ab_l2"].mean()) >= floor
+    ]
+    if losers:
+        raise ValueError(f"ab L2 not below the gray guess's {floor:.2f}: {', '.join(losers)}")
 
 
 def load_history(

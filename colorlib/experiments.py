@@ -24,13 +24,22 @@ import os
 from pathlib import Path
 
 import torch
-from torch.utils.data import Subset
 
 from colorlib import data, evaluate, pretrained, tasks, train
 from colorlib.colorizer import Colorizer
 from colorlib.gamut import ABGamut
 
-__all__ = ["EXPERIMENTS", "PROFILES", "RESULTS", "Experiment", "get", "train_or_load"]
+__all__ = [
+    "EXPERIMENTS",
+    "PROFILES",
+    "RESULTS",
+    "Experiment",
+    "get",
+    "load_results",
+    "results_path",
+    "run",
+    "train_or_load",
+]
 
 PROFILES = ("quick", "full")
 RESULTS = data.PROJECT_DATA / "results"
@@ -56,6 +65,9 @@ class Experiment:
         size: crop side for photo-folder datasets (None: the loader's default).
         plateau: decay the learning rate 10x on a validation plateau (the poster).
         checkpoint_every: epochs between checkpoints (the 64 px SeedCNN's is 3.3 GB).
+        quick: settings that replace the above in the quick profile only (e.g. a
+            smaller batch and learning rate, so that a run of a few minutes gets
+            somewhere); the full profile ignores it.
         ship: whether a full run's weights are shipped (the 64-px SeedCNN, 277 M
             parameters, is not: it trains only on request).
         description: one line for listings.
@@ -83,13 +95,15 @@ class Experiment:
     plateau: bool = True
     checkpoint_every: int = 1
     ship: bool = True
+    quick: dict = dataclasses.field(default_factory=dict)
 
 
 def _seed_cnn(name: str, dataset: str, loss: str, **settings) -> Experiment:
     return Experiment(name, "02", "regression", dataset, network="SeedCNN", loss=loss, **settings)
 
 
-_IMAGENET_EPOCHS = {"quick": 1, "full": 40}
+_IMAGENET_EPOCHS = {"quick": 4, "full": 40}
+_IMAGENET_QUICK = {"batch_size": 50}  # 4 x 20 steps on 1,000 photos: about 20-40 s a model
 
 
 def _pix2pix(name: str, dataset: str, description: str, **settings) -> Experiment:
@@ -130,7 +144,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         ),
         *[
             _seed_cnn(f"{ds}-seedcnn-{tag}", ds, loss, dropout=p,
-                      epochs=_IMAGENET_EPOCHS, ship=ds == "imagenet32",
+                      epochs=_IMAGENET_EPOCHS, quick=_IMAGENET_QUICK, ship=ds == "imagenet32",
                       checkpoint_every=1 if ds == "imagenet32" else 10,
                       description=f"the poster's CNN, {label}, {ds}")
             for ds in ("imagenet32", "imagenet64")
@@ -142,17 +156,17 @@ EXPERIMENTS: dict[str, Experiment] = {
         ],
         Experiment(
             "imagenet64-zhang-l2", "02", "regression", "imagenet64", network="ZhangNet",
-            width=0.25, epochs=_IMAGENET_EPOCHS,
+            width=0.25, epochs=_IMAGENET_EPOCHS, quick=_IMAGENET_QUICK,
             description="Zhang et al.'s network (quarter width), L2 loss, ImageNet 64x64",
         ),
         Experiment(
             "imagenet64-zhang-ce", "02", "classification", "imagenet64", width=0.25,
-            epochs=_IMAGENET_EPOCHS,
+            epochs=_IMAGENET_EPOCHS, quick=_IMAGENET_QUICK,
             description="Zhang et al.'s network (quarter width), cross-entropy over ab bins",
         ),
         Experiment(
             "imagenet64-zhang-ce-rebalanced", "02", "classification", "imagenet64", width=0.25,
-            rebalance=True, epochs=_IMAGENET_EPOCHS,
+            rebalance=True, epochs=_IMAGENET_EPOCHS, quick=_IMAGENET_QUICK,
             description="as imagenet64-zhang-ce, with Zhang's class rebalancing",
         ),
         _pix2pix("cifar10-pix2pix", "cifar10",
@@ -185,14 +199,9 @@ def _datasets(experiment: Experiment, profile: str, root: str | os.PathLike | No
     val_set = data.load(experiment.dataset, "test", root=root, size=experiment.size)
     limit = experiment.limit[profile]
     if limit is not None:  # a seeded random subset: the datasets may be sorted by class
-        train_set = _random_subset(train_set, limit)
-        val_set = _random_subset(val_set, max(limit // 5, 1))
+        train_set = data.random_subset(train_set, limit)
+        val_set = data.random_subset(val_set, max(limit // 5, 1))
     return train_set, val_set
-
-
-def _random_subset(dataset, count: int, seed: int = 0) -> Subset:
-    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))
-    return Subset(dataset, order[: min(count, len(dataset))].tolist())
 
 
 def _prior(train_set) -> torch.Tensor:
@@ -233,6 +242,8 @@ def run(
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+    if profile == "quick":
+        experiment = dataclasses.replace(experiment, **experiment.quick)
     train_set, val_set = _datasets(experiment, profile, root)
     image_size = train_set[0]["L"].shape[-1]
     task = tasks.make_task(
@@ -267,7 +278,7 @@ def run(
             "device": _device_name(task.device),
             "train_seconds": sum(r["seconds"] for r in history),
             "final": {
-                "train": _final_metrics(task, _random_subset(paired_train_set, len(val_set))),
+                "train": _final_metrics(task, data.random_subset(paired_train_set, len(val_set))),
                 "test": _final_metrics(task, val_set),
             },
             "history": history,
@@ -285,6 +296,22 @@ def _run_name(experiment: Experiment, seed: int) -> str:
 def results_path(name: str, seed: int = 0) -> Path:
     """``data/results/<name>.json`` (seed 0, the shipped run) or ``seeds/<name>-seed<k>.json``."""
     return RESULTS / f"{name}.json" if seed == 0 else RESULTS / "seeds" / f"{name}-seed{seed}.json"
+
+
+def load_results(name: str) -> dict[int, dict]:
+    """Every committed full-run record of experiment ``name``, by seed (may be empty).
+
+    Each record holds ``experiment``, ``seed``, ``device``, ``train_seconds``,
+    ``final`` (``{"train": metrics, "test": metrics}``, means over images, as
+    :func:`colorlib.evaluate.evaluate` names them) and ``history``. Records written
+    before ``final`` existed lack it.
+    """
+    found = {}
+    for path in [RESULTS / f"{name}.json", *sorted((RESULTS / "seeds").glob(f"{name}-seed*.json"))]:
+        if path.is_file():
+            record = json.loads(path.read_text(encoding="utf-8"))
+            found[int(record.get("seed", 0))] = record
+    return found
 
 
 def _device_name(device: torch.device) -> str:

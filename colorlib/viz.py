@@ -52,6 +52,7 @@ __all__ = [
     "plot_bins",
     "plot_prior",
     "plot_history",
+    "compare_histories",
     "opponent_cmap",
 ]
 
@@ -516,4 +517,46 @@ def plot_history(
             ax.legend(fontsize=8)
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def compare_histories(
+    histories: Mapping[str, Sequence[Mapping[str, float]]],
+    key: str = "val_ab_l2",
+    title: str | None = None,
+    floors: Mapping[str, float] | None = None,
+) -> Figure:
+    """One curve per run of ``key`` against the epoch, on one axes.
+
+    Args:
+        histories: ``{run label: fit() history}``, drawn in this order.
+        key: the history key (default ``"val_ab_l2"``, mean ab distance in Lab units).
+        title: optional axes title.
+        floors: optional ``{label: value}`` drawn as dashed horizontal lines (e.g.
+            the gray guess and the mean colouring).
+
+    Raises:
+        ValueError: no history holds ``key``.
+    """
+    drawn = {
+        label: [(int(r.get("epoch", i + 1)), r[key]) for i, r in enumerate(h) if key in r]
+        for label, h in histories.items()
+    }
+    drawn = {label: points for label, points in drawn.items() if points}
+    if not drawn:
+        raise ValueError(f"compare_histories: no history holds {key!r}")
+    fig = Figure(figsize=(6.4, 3.6), layout="constrained")
+    ax = fig.subplots()
+    for label, points in drawn.items():
+        xs, ys = zip(*points, strict=True)
+        ax.plot(xs, ys, marker="o", markersize=2, label=label)
+    for i, (label, value) in enumerate((floors or {}).items()):
+        ax.axhline(value, color=str(0.3 + 0.2 * i), ls="--", lw=1, label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(_HISTORY_LABELS.get(key, key))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(True, color="0.9")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
     return fig

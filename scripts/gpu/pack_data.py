@@ -20,7 +20,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from colorlib import data, experiments  # noqa: E402
+from colorlib import data  # noqa: E402
 
 
 def _cifar_files(root: Path, split: str) -> list[Path]:
@@ -46,7 +46,7 @@ def main() -> int:
         full = data.load("cifar10", split, root=args.source)
         if len(files) != len(full):
             raise SystemExit(f"pack_data: {len(files)} files but {len(full)} images in {split}")
-        chosen = experiments._random_subset(full, wanted)
+        chosen = data.random_subset(full, wanted)
         for index in chosen.indices:
             source = files[index]
             target = args.target / "cifar10" / split / source.parent.name / source.name
