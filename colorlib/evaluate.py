@@ -61,6 +61,7 @@ __all__ = [
     "check_beats_gray",
     "evaluate",
     "paired_difference",
+    "sample_spread",
     "load_history",
     "mean_ab",
     "predict",
@@ -391,6 +392,55 @@ def paired_difference(
     gain = -mean if lower_is_better else mean
     verdict = "better" if gain > margin else "worse" if gain < -margin else "tie"
     return mean, margin, verdict
+
+
+@torch.no_grad()
+def sample_spread(
+    colorizer: torch.nn.Module,
+    L: torch.Tensor,
+    samples: int = 8,
+    dropout: bool = False,
+    seed: int = 0,
+) -> torch.Tensor:
+    """How much a generator's colours vary with its randomness, per image.
+
+    pix2pix feeds its generator noise through dropout (kept on at test time in the
+    paper) and, optionally, an explicit noise input (:class:`colorlib.models.UNetGenerator`
+    ``noise_channels``); Isola et al. report that the output barely depends on it.
+    This measures it: ``samples`` predictions of the same L, each with fresh noise
+    (and, if ``dropout``, with the network's ``nn.Dropout`` layers active while
+    BatchNorm stays in eval mode).
+
+    Args:
+        colorizer: a :class:`colorlib.colorizer.Colorizer` (or any module mapping L
+            ``(N, 1, S, S)`` in [0, 100] to ab ``(N, 2, S, S)`` in Lab units).
+        L: ``(N, 1, S, S)``, Lab L in [0, 100].
+        samples: predictions per image (>= 2).
+        dropout: also draw dropout masks (the paper's test-time noise).
+        seed: seeds the draws (the global torch RNG is restored afterwards).
+
+    Returns:
+        ``(N,)`` float64: per image, the mean over pixels of the standard deviation
+        over samples of the ab vector (``sqrt(var a + var b)``), in Lab units; 0 for
+        a deterministic colorizer.
+    """
+    if samples < 2:
+        raise ValueError(f"sample_spread: samples must be >= 2, got {samples}")
+    device = _device_of(colorizer)
+    was_training = colorizer.training
+    colorizer.eval()
+    dropouts = [m for m in colorizer.modules() if isinstance(m, torch.nn.Dropout)]
+    state = torch.random.get_rng_state()
+    try:
+        torch.manual_seed(seed)
+        for module in dropouts:
+            module.train(dropout)
+        draws = torch.stack([colorizer(L.to(device)).float().cpu() for _ in range(samples)])
+    finally:
+        torch.random.set_rng_state(state)
+        colorizer.train(was_training)
+    spread = draws.var(dim=0, unbiased=True).sum(dim=1).sqrt()  # (N, S, S)
+    return spread.flatten(1).mean(dim=1).double()
 
 
 def check_beats_gray(

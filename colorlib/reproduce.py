@@ -6,7 +6,8 @@ notebooks folder, so relative paths behave as in JupyterLab), writes each execut
 notebook to ``runs/<profile>/``, carries on past a failing notebook, and ends with
 ``runs/<profile>/summary.md`` and ``summary.html``: a status table, then every
 output of the cells tagged ``summary`` (results tables, comparisons with the poster,
-key figures), notebook by notebook.
+key figures), notebook by notebook. The figures are also written as PNG files to
+``runs/<profile>/figures/<notebook>-<k>.png`` (the README's results figure is one).
 
 papermill does the executing (a well-kept library); this module only chooses what
 to run, collects the results and writes the report.
@@ -197,9 +198,19 @@ def write_summary(runs: list[NotebookRun], profile: str, out_dir: Path) -> tuple
         ),
         "</table>",
     ]
+    figures = out_dir / "figures"
     for run in runs:
         if run.summary:
-            md += ["", f"## {run.name}", ""] + [_output_markdown(o) for o in run.summary]
+            md += ["", f"## {run.name}", ""]
+            for k, output in enumerate(run.summary, 1):
+                png = output.get("data", {}).get("image/png")
+                if png:  # figures also as files (figures/<notebook>-<k>.png), for reuse
+                    figures.mkdir(exist_ok=True)
+                    path = figures / f"{run.name}-{k}.png"
+                    path.write_bytes(base64.b64decode(png.strip(), validate=True))
+                    md.append(f"![figure]({path.relative_to(out_dir).as_posix()})")
+                else:
+                    md.append(_output_markdown(output))
             page += [f"<h2>{html.escape(run.name)}</h2>"] + [_output_html(o) for o in run.summary]
     md_path, html_path = out_dir / "summary.md", out_dir / "summary.html"
     md_path.write_text("\n".join(md) + "\n")

@@ -53,6 +53,7 @@ __all__ = [
     "plot_prior",
     "plot_history",
     "compare_histories",
+    "plot_metric_bars",
     "opponent_cmap",
 ]
 
@@ -559,4 +560,49 @@ def compare_histories(
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title, fontsize=10)
+    return fig
+
+
+_METRIC_LABELS = {
+    "ab_l2": "ab L2 (Lab units, lower is better)",
+    "auc": "AuC (higher is better)",
+    "psnr": "PSNR dB (higher is better)",
+    "ssim": "SSIM (higher is better)",
+    "colorfulness": "colourfulness (truth: dashed)",
+}
+
+
+def plot_metric_bars(
+    results: Mapping[str, Mapping[str, torch.Tensor]],
+    keys: Sequence[str] = ("ab_l2", "colorfulness"),
+    title: str | None = None,
+) -> Figure:
+    """Horizontal bars of each method's mean metric, one panel per metric.
+
+    Args:
+        results: ``{method: colorlib.evaluate.evaluate(...)}``, top to bottom.
+        keys: metrics to draw; for ``"colorfulness"`` the truth's mean
+            (``colorfulness_true`` of the first method) is a dashed line.
+        title: optional figure title.
+
+    Error bars are two standard errors of the mean over images.
+    """
+    if not results:
+        raise ValueError("plot_metric_bars: no results")
+    names = list(results)
+    fig = Figure(figsize=(4.2 * len(keys), 0.32 * len(names) + 1.2), layout="constrained")
+    axes = fig.subplots(1, len(keys), squeeze=False, sharey=True)[0]
+    for ax, key in zip(axes, keys, strict=True):
+        values = [results[n][key].double() for n in names]
+        means = [v.mean().item() for v in values]
+        errors = [2 * v.std().item() / len(v) ** 0.5 if len(v) > 1 else 0.0 for v in values]
+        ax.barh(range(len(names)), means, xerr=errors, color="0.55", ecolor="0.2", capsize=2)
+        if key == "colorfulness" and "colorfulness_true" in results[names[0]]:
+            ax.axvline(results[names[0]]["colorfulness_true"].mean().item(), ls="--", color="k")
+        ax.set_yticks(range(len(names)), names, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel(_METRIC_LABELS.get(key, key), fontsize=9)
+        ax.grid(True, axis="x", color="0.9")
+    if title:
+        fig.suptitle(title, fontsize=10)
     return fig

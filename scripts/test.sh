@@ -25,3 +25,12 @@ else
 fi
 echo "[test] pytest"
 .venv/bin/python -m pytest tests "${notebooks[@]}" "$@"
+
+# The retrain path: every notebook trains its quick models (retrain=True) and must
+# complete; notebook 02 also checks that its quick cross-entropy model beats the gray
+# guess. Needs the real datasets (retraining on the sample is not the experiment).
+if [ -n "${COLORLIB_DATA:-}" ] && [ $# -eq 0 ]; then
+  echo "[test] quick retrain of every notebook (python -m colorlib reproduce -p retrain true)"
+  .venv/bin/python -m colorlib reproduce --profile quick -p retrain true \
+    --out runs/ci-retrain --no-progress
+fi

@@ -601,3 +601,15 @@ def test_shared_imagenet_photos():
     assert train.labels[tench[0]] == 0  # label from index.json, torchvision index
     check_items(train, 64, lab_atol=1e-3)
     check_items(val, 64, lab_atol=1e-3)
+
+
+def test_random_subset_is_seeded_and_spreads_over_the_dataset():
+    from colorlib.data import random_subset
+
+    items = list(range(100))  # sorted "by class", as the CIFAR folders are
+    a, b = random_subset(items, 10, seed=3), random_subset(items, 10, seed=3)
+    assert a.indices == b.indices and len(set(a.indices)) == 10
+    assert a.indices != random_subset(items, 10, seed=4).indices
+    assert max(a.indices) > 50  # not the first ten
+    assert sorted(random_subset(items, None).indices) == items
+    assert len(random_subset(items, 1000)) == 100

@@ -152,3 +152,58 @@ def test_load_history(tmp_path, monkeypatch):
     record = {"experiment": {"name": "cifar10-seedcnn-l2"}, "history": history}
     (tmp_path / "results" / "cifar10-seedcnn-l2.json").write_text(json.dumps(record))
     assert evaluate.load_history("cifar10-seedcnn-l2") == history
+
+
+def test_paired_difference_verdicts():
+    from colorlib.evaluate import paired_difference
+
+    base = torch.linspace(10, 20, 50, dtype=torch.float64)
+    noise = torch.sin(torch.arange(50.0)).double() * 0.1
+    mean, margin, verdict = paired_difference(base - 1 + noise, base)
+    assert abs(mean + 1) < 0.05 and 0 < margin < 0.1 and verdict == "better"
+    assert paired_difference(base + 1 + noise, base)[2] == "worse"
+    assert paired_difference(base + noise, base)[2] == "tie"
+    assert paired_difference(base + 1 + noise, base, lower_is_better=False)[2] == "better"
+    with pytest.raises(ValueError, match="two \\(N,\\) tensors"):
+        paired_difference(base, base[:10])
+
+
+def test_check_beats_gray_names_the_losers():
+    from colorlib.evaluate import check_beats_gray
+
+    def scores(value):
+        return {"ab_l2": torch.full((4,), value, dtype=torch.float64)}
+
+    check_beats_gray({"good": scores(9.0), "gray guess": scores(10.0)})
+    with pytest.raises(ValueError, match=r"gray guess's 10.00: bad \(10.50\), equal \(10.00\)"):
+        check_beats_gray(
+            {"good": scores(9.0), "bad": scores(10.5), "equal": scores(10.0),
+             "gray guess": scores(10.0)}
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="no 'gray guess' entry"):
+        check_beats_gray({"good": scores(9.0)})
+
+
+def test_sample_spread_sees_noise_and_dropout_but_not_a_fixed_net():
+    from colorlib.evaluate import sample_spread
+    from colorlib.models import UNetGenerator
+
+    L = torch.rand(3, 1, 32, 32) * 100
+    torch.manual_seed(0)
+    fixed = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.Dropout(0.5)).eval()
+    assert torch.all(sample_spread(fixed, L) == 0)  # eval mode: no randomness
+    assert torch.all(sample_spread(fixed, L, dropout=True) > 0)
+    assert not fixed[1].training  # put back as found
+
+    class Noisy(torch.nn.Module):  # ab = 10 * noise: spread sqrt(2) * 10 per pixel
+        def forward(self, L):
+            return 10 * torch.randn(L.shape[0], 2, *L.shape[-2:])
+
+    spread = sample_spread(Noisy(), L, samples=400)
+    assert torch.allclose(spread, torch.full((3,), 200**0.5, dtype=torch.float64), rtol=0.05)
+    generator = UNetGenerator(32, base_width=8, noise_channels=1)
+    state = torch.random.get_rng_state()
+    sample_spread(generator, L, samples=2)
+    assert torch.equal(torch.random.get_rng_state(), state)  # the global RNG is restored
+    with pytest.raises(ValueError, match="samples must be >= 2"):
+        sample_spread(fixed, L, samples=1)

@@ -74,3 +74,34 @@ def test_cyclegan_experiment_trains_on_disjoint_halves(tmp_path):
     assert image_size == 32
     assert {"train_cycle", "train_identity", "val_ab_l2"} <= set(history[0])
     assert pretrained.load(str(tmp_path / "w.pt")).image_size == 32
+
+
+def test_quick_settings_apply_to_the_quick_profile_only(tmp_path, monkeypatch):
+    seen = {}
+
+    def fake_fit(task, train_set, val_set, **kwargs):
+        seen["batch_size"], seen["epochs"] = kwargs["batch_size"], kwargs["epochs"]
+        return [{"epoch": 1, "seconds": 0.0}]
+
+    monkeypatch.setattr(experiments.train, "fit", fake_fit)
+    tiny = experiments.Experiment(
+        "tiny", "", "regression", "sample", "tiny", batch_size=200, size=32,
+        epochs={"quick": 1, "full": 1}, limit={"quick": 8, "full": 8}, quick={"batch_size": 4},
+    )  # fmt: skip
+    experiments.run(tiny, "quick", out_root=tmp_path, progress=False)
+    assert seen["batch_size"] == 4
+    assert experiments.get("imagenet32-seedcnn-l2").quick == {"batch_size": 50}
+
+
+def test_load_results_gathers_every_seed(tmp_path, monkeypatch):
+    shipped = experiments.load_results("imagenet32-seedcnn-l2")  # committed by the full runs
+    assert sorted(shipped) == [0, 1, 2] and "final" in shipped[0]
+    monkeypatch.setattr(experiments, "RESULTS", tmp_path)
+    assert experiments.load_results("x") == {}
+    (tmp_path / "seeds").mkdir()
+    for seed in (0, 1, 2):
+        path = experiments.results_path("x", seed)
+        assert path == (tmp_path / "x.json" if seed == 0 else tmp_path / f"seeds/x-seed{seed}.json")
+        path.write_text(json.dumps({"seed": seed, "final": {"test": {"ab_l2": 10.0 + seed}}}))
+    found = experiments.load_results("x")
+    assert sorted(found) == [0, 1, 2] and found[2]["final"]["test"]["ab_l2"] == 12.0

@@ -86,3 +86,19 @@ def test_parse_value_types_like_papermill(text, value):
 def test_bad_profile_is_rejected(notebooks, tmp_path):
     with pytest.raises(ValueError, match="profile must be one of"):
         reproduce.run_all(profile="huge", folder=notebooks, out_root=tmp_path, progress=False)
+
+
+def test_summary_figures_are_written_as_png_files(tmp_path):
+    import base64
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"0" * 20).decode()
+    run = reproduce.NotebookRun("02_x", tmp_path / "02_x.ipynb", ok=True)
+    run.summary = [
+        {"output_type": "stream", "name": "stdout", "text": "table\n"},
+        {"output_type": "display_data", "data": {"image/png": png}, "metadata": {}},
+    ]
+    md_path, html_path = reproduce.write_summary([run], "quick", tmp_path / "out")
+    figure = tmp_path / "out" / "figures" / "02_x-2.png"
+    assert figure.read_bytes() == base64.b64decode(png)
+    assert "![figure](figures/02_x-2.png)" in md_path.read_text()
+    assert png in html_path.read_text()  # the HTML page stays self-contained

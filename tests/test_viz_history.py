@@ -43,3 +43,38 @@ def test_plot_history_options():
         viz.plot_history(HISTORY, keys=["nope"])
     with pytest.raises(ValueError, match="empty"):
         viz.plot_history([])
+
+
+def test_compare_histories_draws_one_line_per_run_and_the_floors():
+    from colorlib.viz import compare_histories
+
+    runs = {
+        "a": [{"epoch": 1, "val_ab_l2": 20.0}, {"epoch": 2, "val_ab_l2": 18.0}],
+        "b": [{"epoch": 1, "val_ab_l2": 22.0}],
+        "no such key": [{"epoch": 1, "train_loss": 1.0}],
+    }
+    fig = compare_histories(runs, floors={"gray": 16.0})
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.lines] == ["a", "b", "gray"]
+    assert list(ax.lines[0].get_ydata()) == [20.0, 18.0] and ax.lines[2].get_ydata()[0] == 16.0
+    with pytest.raises(ValueError, match="no history holds 'val_psnr'"):
+        compare_histories(runs, key="val_psnr")
+
+
+def test_plot_metric_bars_draws_means_with_the_truth_line():
+    import torch
+
+    from colorlib.viz import plot_metric_bars
+
+    results = {
+        "model": {"ab_l2": torch.tensor([10.0, 12.0]), "colorfulness": torch.tensor([5.0, 7.0]),
+                  "colorfulness_true": torch.tensor([30.0, 34.0])},
+        "gray": {"ab_l2": torch.tensor([14.0, 14.0]), "colorfulness": torch.zeros(2),
+                 "colorfulness_true": torch.tensor([30.0, 34.0])},
+    }  # fmt: skip
+    fig = plot_metric_bars(results)
+    left, right = fig.axes
+    assert [bar.get_width() for bar in left.patches] == [11.0, 14.0]
+    assert [bar.get_width() for bar in right.patches] == [6.0, 0.0]
+    assert right.lines[-1].get_xdata()[0] == 32.0  # the truth's colourfulness
+    assert [t.get_text() for t in left.get_yticklabels()] == ["model", "gray"]
