@@ -1,0 +1,330 @@
+"""A Colorization Turing Test people can take in Jupyter, its log, and its statistics.
+
+Zhang et al. (2016) asked people to pick the real photo out of a pair: the real one
+and a colorization of it. A method's **fooling rate** is the share of pairs where
+people picked its colorization; a perfect method reaches 50% (chance), an obvious
+fake 0%.
+
+- :class:`TuringTest` (an ipywidgets game): shows both versions of one photo side by
+  side in random order; the participant clicks the one they think is real. Methods,
+  photos and the real photo's side are drawn at random and balanced
+  (:func:`schedule`). Every choice is appended, with its response time, to a CSV
+  file of its own in the runs folder (``runs/turing/<participant>-<session>.csv``):
+  earlier sessions are never overwritten.
+- :func:`read_logs` and :func:`fooling_rates`: fooling rate per method with a 95%
+  Wilson interval, from one CSV or many (a class teacher can pool the files of
+  every student).
+
+The interval is Wilson's score interval, written out here (five lines) because it is
+the teaching point; scipy's ``binomtest(...).proportion_ci(method="wilson")`` gives
+the same numbers (tests check that).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import math
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import ipywidgets
+import torch
+
+from colorlib.widgets import _check_images, _check_scale, lab_rgb, row_png
+
+__all__ = [
+    "CSV_FIELDS",
+    "FoolingRate",
+    "Trial",
+    "TuringTest",
+    "fooling_rates",
+    "read_logs",
+    "rates_table",
+    "schedule",
+    "wilson_interval",
+]
+
+CSV_FIELDS = (
+    "participant",
+    "session",
+    "round",
+    "method",
+    "image",
+    "real_side",
+    "chosen_side",
+    "fooled",
+    "seconds",
+    "time",
+)
+"""Columns of a game's CSV log, one row per answered round."""
+
+SIDES = ("left", "right")
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One round: photo ``image`` colorized by ``method``, the real photo on ``real_side``."""
+
+    method: str
+    image: int
+    real_side: str
+
+
+def schedule(
+    methods: Sequence[str], n_images: int, rounds: int, seed: int | None = None
+) -> list[Trial]:
+    """A balanced random order of rounds.
+
+    Each method gets ``rounds // len(methods)`` rounds (the remainder goes to methods
+    drawn at random, at most one more each); within a method the photos are drawn
+    without replacement (all of them before any repeats); the real photo is on the
+    left in half of the rounds (rounded) and on the right in the others. The rounds
+    are then shuffled.
+
+    Raises:
+        ValueError: no methods, duplicate names, ``n_images < 1`` or ``rounds < 1``.
+    """
+    if not methods or len(set(methods)) != len(methods):
+        raise ValueError(f"schedule: need distinct method names, got {list(methods)}")
+    if n_images < 1 or rounds < 1:
+        raise ValueError(f"schedule: need n_images >= 1 and rounds >= 1, got {n_images}, {rounds}")
+    rng = random.Random(seed)
+    counts = dict.fromkeys(methods, rounds // len(methods))
+    for method in rng.sample(list(methods), rounds % len(methods)):
+        counts[method] += 1
+    pairs = []
+    for method, count in counts.items():
+        photos: list[int] = []
+        while len(photos) < count:
+            photos += rng.sample(range(n_images), n_images)
+        pairs += [(method, image) for image in photos[:count]]
+    sides = [SIDES[i % 2] for i in range(rounds)]
+    rng.shuffle(sides)
+    rng.shuffle(pairs)
+    return [Trial(m, i, side) for (m, i), side in zip(pairs, sides, strict=True)]
+
+
+def _safe_name(text: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", text.strip()).strip("-")
+    if not name:
+        raise ValueError(f"participant id {text!r} has no letters or digits")
+    return name
+
+
+class TuringTest(ipywidgets.VBox):
+    """The game: which of the two is the real photo?
+
+    Args:
+        L: ``(N, 1, S, S)`` Lab L in [0, 100] of the test photos.
+        true_ab: ``(N, 2, S, S)`` their true ab (Lab units).
+        predictions: method name -> ``(N, 2, S, S)`` predicted ab, Lab units.
+        participant: an id for the participant (letters, digits, ``-`` and ``_``
+            are kept in the file name).
+        rounds: pairs to show (default 20).
+        out_dir: folder of the CSV logs (default ``runs/turing``).
+        seed: seeds :func:`schedule` (default: a fresh random order).
+        scale: upscaling per image (default: about 160 px).
+        clock: seconds since some origin (default ``time.perf_counter``; tests
+            pass a fake one).
+
+    Attributes:
+    - ``left``, ``right``: the two ``ipywidgets.Button`` ("left is real", ...).
+    - ``image``: ``ipywidgets.Image``, the pair as one PNG.
+    - ``status``: ``ipywidgets.HTML``: round k of n, or the end with the score.
+    - ``trials``: the :class:`Trial` list; ``answered``: rounds answered so far.
+    - ``log_path``: this session's CSV (created on the first answer, never reused).
+    - ``choose(side)``: answer the current round, as a click on that button does.
+    """
+
+    def __init__(
+        self,
+        L: torch.Tensor,
+        true_ab: torch.Tensor,
+        predictions: Mapping[str, torch.Tensor],
+        participant: str,
+        rounds: int = 20,
+        out_dir: str | os.PathLike = "runs/turing",
+        seed: int | None = None,
+        *,
+        scale: int | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        L, true_ab = _check_images(L, true_ab)
+        if not predictions:
+            raise ValueError("TuringTest: no methods to test")
+        for name, ab in predictions.items():
+            if tuple(ab.shape) != tuple(true_ab.shape):
+                raise ValueError(
+                    f"TuringTest: {name!r} predicts {tuple(ab.shape)}, "
+                    f"expected {tuple(true_ab.shape)}"
+                )
+        self.participant = _safe_name(participant)
+        self.session = _dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        self.log_path = Path(out_dir) / f"{self.participant}-{self.session}.csv"
+        self.trials = schedule(list(predictions), L.shape[0], rounds, seed)
+        self.answered, self.fooled = 0, 0
+        self._L, self._true, self._pred = L, true_ab, dict(predictions)
+        self._scale = _check_scale(scale, L.shape[-1])
+        self._clock = clock
+        self.image = ipywidgets.Image(format="png")
+        self.status = ipywidgets.HTML()
+        self.left = ipywidgets.Button(description="left is real")
+        self.right = ipywidgets.Button(description="right is real")
+        self.left.on_click(lambda _: self.choose("left"))
+        self.right.on_click(lambda _: self.choose("right"))
+        super().__init__([self.status, self.image, ipywidgets.HBox([self.left, self.right])])
+        self._show()
+
+    @property
+    def finished(self) -> bool:
+        return self.answered == len(self.trials)
+
+    def _show(self) -> None:
+        if self.finished:
+            self.left.disabled = self.right.disabled = True
+            self.status.value = (
+                f"<b>Done.</b> You picked the colorization as real in {self.fooled} of "
+                f"{len(self.trials)} pairs. Answers saved to <code>{self.log_path}</code>."
+            )
+            return
+        trial = self.trials[self.answered]
+        L = self._L[trial.image : trial.image + 1]
+        real = lab_rgb(L, self._true[trial.image : trial.image + 1])[0]
+        fake = lab_rgb(L, self._pred[trial.method][trial.image : trial.image + 1])[0]
+        pair = [real, fake] if trial.real_side == "left" else [fake, real]
+        self.image.value = row_png(pair, self._scale)
+        self.status.value = (
+            f"Round {self.answered + 1} of {len(self.trials)}: which photo is the real one?"
+        )
+        self._shown_at = self._clock()
+
+    def choose(self, side: str) -> None:
+        """Answer the current round with ``side`` ("left" or "right") and log it."""
+        if side not in SIDES:
+            raise ValueError(f"choose: side must be 'left' or 'right', got {side!r}")
+        if self.finished:
+            raise ValueError("choose: the game is over")
+        trial = self.trials[self.answered]
+        fooled = side != trial.real_side
+        row = {
+            "participant": self.participant,
+            "session": self.session,
+            "round": self.answered + 1,
+            "method": trial.method,
+            "image": trial.image,
+            "real_side": trial.real_side,
+            "chosen_side": side,
+            "fooled": int(fooled),
+            "seconds": f"{self._clock() - self._shown_at:.3f}",
+            "time": _dt.datetime.now().isoformat(timespec="seconds"),
+        }
+        self._append(row)
+        self.answered += 1
+        self.fooled += int(fooled)
+        self._show()
+
+    def _append(self, row: dict) -> None:
+        """Append one row; the first creates the file and fails if it exists."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        first = self.answered == 0
+        with open(self.log_path, "x" if first else "a", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+            if first:
+                writer.writeheader()
+            writer.writerow(row)
+
+
+def read_logs(sources: str | os.PathLike | Iterable[str | os.PathLike]) -> list[dict]:
+    """Rows of one or more game logs: CSV files, or folders (every ``*.csv`` inside).
+
+    Raises:
+        ValueError: a file that is not a game log (missing columns), naming it.
+        FileNotFoundError: a path that does not exist.
+    """
+    if isinstance(sources, (str, os.PathLike)):
+        sources = [sources]
+    files: list[Path] = []
+    for source in map(Path, sources):
+        if source.is_dir():
+            files += sorted(source.glob("*.csv"))
+        elif source.is_file():
+            files.append(source)
+        else:
+            raise FileNotFoundError(f"no Turing-test log at {source}")
+    rows = []
+    for path in files:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            missing = set(CSV_FIELDS) - set(reader.fieldnames or ())
+            if missing:
+                raise ValueError(f"{path} is not a Turing-test log (missing {sorted(missing)})")
+            rows += list(reader)
+    return rows
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson's score interval for a proportion (95% by default); (0, 1) for no trials."""
+    if trials == 0:
+        return 0.0, 1.0
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = (
+        z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+    )
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass(frozen=True)
+class FoolingRate:
+    """A method's fooling rate: ``fooled`` of ``rounds``, its 95% interval, participants."""
+
+    fooled: int
+    rounds: int
+    low: float
+    high: float
+    participants: int
+
+    @property
+    def rate(self) -> float:
+        return self.fooled / self.rounds if self.rounds else float("nan")
+
+
+def fooling_rates(rows: Iterable[Mapping[str, str]]) -> dict[str, FoolingRate]:
+    """Per method: how often its colorization was picked as the real photo.
+
+    Pools every row given (all participants and sessions). The interval treats
+    rounds as independent, which overstates the precision when few people answered
+    many rounds each; the ``participants`` count is there to judge that.
+    """
+    tallies: dict[str, list] = {}
+    for row in rows:
+        fooled, rounds, people = tallies.setdefault(row["method"], [0, 0, set()])
+        tallies[row["method"]] = [
+            fooled + int(row["fooled"]),
+            rounds + 1,
+            people | {row["participant"]},
+        ]
+    return {
+        method: FoolingRate(fooled, rounds, *wilson_interval(fooled, rounds), len(people))
+        for method, (fooled, rounds, people) in sorted(tallies.items())
+    }
+
+
+def rates_table(rates: Mapping[str, FoolingRate]) -> str:
+    """A text table of :func:`fooling_rates` (chance, i.e. a perfect fake, is 50%)."""
+    if not rates:
+        return "no answers yet"
+    width = max(8, *(len(m) for m in rates)) + 2
+    lines = [f"{'method':{width}}{'fooled':>8}{'rounds':>8}{'rate':>8}   95% interval  people"]
+    for method, r in rates.items():
+        lines.append(
+            f"{method:{width}}{r.fooled:>8}{r.rounds:>8}{100 * r.rate:>7.1f}%"
+            f"   {100 * r.low:5.1f}-{100 * r.high:5.1f}%{r.participants:>7}"
+        )
+    return "\n".join(lines)
