@@ -57,15 +57,20 @@ from colorlib.lab import lab_to_rgb, merge_lab
 __all__ = [
     "METRICS",
     "PSNR_MAX_DB",
+    "accuracy",
     "baselines",
+    "bootstrap_ci",
+    "by_class",
     "check_beats_gray",
     "evaluate",
     "paired_difference",
+    "rebalanced_auc",
     "sample_spread",
     "load_history",
     "mean_ab",
     "predict",
     "summary_table",
+    "temperature_sweep",
 ]
 
 PSNR_MAX_DB = 100.0
@@ -111,6 +116,7 @@ def predict(
     *,
     limit: int | None = None,
     progress: bool = False,
+    resize: bool = False,
 ) -> Prediction:
     """Colorize every image of ``dataset`` (its first ``limit``) and keep what the metrics need.
 
@@ -126,6 +132,10 @@ def predict(
             plain callable). A module is moved there (and stays there).
         limit: use only the first ``limit`` images (None: all).
         progress: show a tqdm bar. Off by default: notebooks print results, not bars.
+        resize: for a colorizer trained at another size (its ``image_size``): resize
+            L to that size (bilinear, antialiased when shrinking), predict, and
+            resize the ab back to the photos' size; the photos' own L is kept, as
+            :func:`colorlib.colorize` does. Without it a size mismatch is an error.
 
     Returns:
         A prediction dict (see the module docstring), every tensor on the CPU.
@@ -151,12 +161,16 @@ def predict(
         with torch.no_grad():
             for batch in tqdm(loader, desc="predict", disable=not progress, leave=False):
                 L = batch["L"].float()
-                if wanted is not None and L.shape[-1] != int(wanted):
+                if resize and wanted is not None and L.shape[-1] != int(wanted):
+                    ab = colorizer(_resize(L, int(wanted)).to(device)).float().cpu()
+                    ab = _resize(ab, L.shape[-1])
+                elif wanted is not None and L.shape[-1] != int(wanted):
                     raise ValueError(
                         f"predict: the colorizer was trained on {wanted}x{wanted} images, "
                         f"the dataset has {L.shape[-2]}x{L.shape[-1]}; load it at size {wanted}"
                     )
-                ab = colorizer(L.to(device)).float().cpu()
+                else:
+                    ab = colorizer(L.to(device)).float().cpu()
                 if ab.shape != (L.shape[0], 2, *L.shape[-2:]):
                     raise ValueError(
                         f"predict: the colorizer returned {tuple(ab.shape)} for L "
@@ -176,6 +190,16 @@ def predict(
             module.train(was_training)
     pred = {k: torch.cat(v) for k, v in parts.items()}
     return _with_rgb(pred)
+
+
+def _resize(x: torch.Tensor, size: int) -> torch.Tensor:
+    """``x`` (N, C, s, s) bilinearly resized to ``size`` (antialiased when shrinking)."""
+    if x.shape[-1] == size:
+        return x
+    shrink = size < x.shape[-1]
+    return torch.nn.functional.interpolate(
+        x, size=(size, size), mode="bilinear", align_corners=False, antialias=shrink
+    )
 
 
 def _with_rgb(pred: Prediction) -> Prediction:
@@ -441,6 +465,151 @@ def sample_spread(
         colorizer.train(was_training)
     spread = draws.var(dim=0, unbiased=True).sum(dim=1).sqrt()  # (N, S, S)
     return spread.flatten(1).mean(dim=1).double()
+
+
+@torch.no_grad()
+def accuracy(
+    classifier: torch.nn.Module,
+    source: Dataset | torch.Tensor,
+    labels: torch.Tensor | None = None,
+    batch_size: int = 500,
+) -> float:
+    """Share of photos a classifier labels right (0-1).
+
+    Args:
+        classifier: sRGB ``(B, 3, S, S)`` in [0, 1] -> logits (e.g.
+            ``colorlib.models.CifarClassifier``); run in eval mode.
+        source: a dataset of items with ``"rgb"`` and ``"label"``, or an sRGB tensor
+            ``(N, 3, S, S)`` (a colorization: ``predict(...)["rgb_pred"]``), then with
+            ``labels`` ``(N,)``.
+    """
+    device = _device_of(classifier)
+    was_training = classifier.training
+    classifier.eval()
+    if isinstance(source, torch.Tensor):
+        if labels is None or len(labels) != len(source):
+            raise ValueError("accuracy: an image tensor needs labels of the same length")
+        batches = zip(source.split(batch_size), labels.split(batch_size), strict=True)
+    else:
+        loader = DataLoader(source, batch_size=batch_size, shuffle=False)
+        batches = ((b["rgb"], b["label"]) for b in loader)
+    right = total = 0
+    try:
+        for rgb, label in batches:
+            guess = classifier(rgb.float().to(device)).argmax(dim=1).cpu()
+            right += int((guess == torch.as_tensor(label)).sum())
+            total += len(label)
+    finally:
+        classifier.train(was_training)
+    if total == 0:
+        raise ValueError("accuracy: no photos")
+    return right / total
+
+
+def rebalanced_auc(pred: Mapping[str, torch.Tensor], prior: torch.Tensor) -> torch.Tensor:
+    """Zhang et al.'s class-rebalanced AuC per image: each pixel weighted by
+    ``1 / prior`` of the ab bin nearest its true ab, so rare (vivid) colours count as
+    much as common (grey, brown) ones.
+
+    Args:
+        pred: a prediction (``ab_pred``, ``ab_true``; :func:`predict`).
+        prior: ``(Q,)`` the empirical prior of :class:`colorlib.gamut.ABGamut` bins,
+            from the training photos (``ABGamut().prior(...)``); bins the training
+            set never uses get the smallest positive prior.
+
+    Returns:
+        ``(N,)`` float64 in [0, 1].
+    """
+    from colorlib.gamut import ABGamut
+
+    gamut = ABGamut()
+    if prior.shape != (gamut.Q,):
+        raise ValueError(f"rebalanced_auc: prior must be ({gamut.Q},), got {tuple(prior.shape)}")
+    floor = prior[prior > 0].min()
+    weights = 1.0 / prior.clamp_min(floor)
+    pixel_weights = weights[gamut.nearest(pred["ab_true"])]
+    return metrics.ab_auc(pred["ab_pred"], pred["ab_true"], pixel_weights=pixel_weights).double()
+
+
+def bootstrap_ci(
+    values: torch.Tensor, confidence: float = 0.95, resamples: int = 1000, seed: int = 0
+) -> tuple[float, float, float]:
+    """Mean of per-image ``values`` and its bootstrap confidence interval.
+
+    Resampling images with replacement (``scipy.stats.bootstrap``, percentile
+    method; a well-kept library, so not rewritten here).
+
+    Returns:
+        ``(mean, low, high)``.
+    """
+    from scipy.stats import bootstrap
+
+    data = values.double().cpu().numpy()
+    if data.ndim != 1 or len(data) < 2:
+        raise ValueError(f"bootstrap_ci: need (N,) values with N >= 2, got {data.shape}")
+    result = bootstrap(
+        (data,), lambda x, axis: x.mean(axis=axis), confidence_level=confidence,
+        n_resamples=resamples, method="percentile", random_state=seed, vectorized=True,
+    )  # fmt: skip
+    low, high = result.confidence_interval
+    return float(data.mean()), float(low), float(high)
+
+
+def by_class(
+    values: torch.Tensor, labels: torch.Tensor, classes: Sequence[str]
+) -> dict[str, float]:
+    """Mean of per-image ``values`` ``(N,)`` within each class (``labels`` ``(N,)``)."""
+    if values.shape != labels.shape:
+        raise ValueError(f"by_class: {tuple(values.shape)} values, {tuple(labels.shape)} labels")
+    return {
+        name: float(values[labels == i].double().mean())
+        for i, name in enumerate(classes)
+        if (labels == i).any()
+    }
+
+
+@torch.no_grad()
+def temperature_sweep(
+    colorizer: torch.nn.Module,
+    dataset: Dataset,
+    temperatures: Sequence[float],
+    batch_size: int = 256,
+) -> dict[float, Prediction]:
+    """Predictions of a cross-entropy colorizer decoded at each temperature.
+
+    The network runs once per batch; its bin logits are decoded with every T
+    (``Colorizer.T``: 0 is the mode, 1 the mean, Zhang's 0.38 between).
+
+    Returns:
+        ``{T: prediction}`` (as :func:`predict` returns, with rgb).
+
+    Raises:
+        ValueError: the colorizer has no ab bins (not a cross-entropy model).
+    """
+    if getattr(colorizer, "gamut", None) is None:
+        raise ValueError("temperature_sweep: the colorizer decodes no bins (no gamut)")
+    from colorlib.lab import normalize_l
+
+    device = _device_of(colorizer)
+    was_training, original_T = colorizer.training, colorizer.T
+    colorizer.eval()
+    parts: dict[float, list[torch.Tensor]] = {float(t): [] for t in temperatures}
+    base: dict[str, list[torch.Tensor]] = {"L": [], "ab_true": [], "label": []}
+    try:
+        for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):
+            L = batch["L"].float()
+            logits = colorizer.network(normalize_l(L.to(device)))
+            for T in parts:
+                colorizer.T = T
+                parts[T].append(colorizer.to_ab(logits, L.shape[-2:]).float().cpu())
+            base["L"].append(L)
+            base["ab_true"].append(batch["ab"].float())
+            base["label"].append(torch.as_tensor(batch["label"], dtype=torch.int64))
+    finally:
+        colorizer.T = original_T
+        colorizer.train(was_training)
+    common = {k: torch.cat(v) for k, v in base.items()}
+    return {T: _with_rgb({**common, "ab_pred": torch.cat(ab)}) for T, ab in parts.items()}
 
 
 def check_beats_gray(

@@ -182,6 +182,11 @@ EXPERIMENTS: dict[str, Experiment] = {
                  "pix2pix: U-Net + PatchGAN, cGAN + 100 L1, ImageNet 64x64"),
         _cyclegan("cifar10"),
         _cyclegan("imagenet64", ship=False),
+        Experiment(
+            "cifar10-classifier", "05", "labels", "cifar10",
+            "the judge of notebook 05: a small CNN classifying colour CIFAR-10 photos",
+            batch_size=128, epochs={"quick": 1, "full": 10}, limit={"quick": 2000, "full": None},
+        ),
     ]
 }  # fmt: skip
 
@@ -267,11 +272,9 @@ def run(
         train.export_weights(task, export, image_size, experiment.description)
     elif profile == "full":
         if experiment.ship and seed == 0:
-            pretrained.CHECKPOINTS.mkdir(parents=True, exist_ok=True)
-            train.export_weights(
-                task, pretrained.CHECKPOINTS / f"{experiment.name}.pt", image_size,
-                experiment.description,
-            )  # fmt: skip
+            path = weights_path(experiment)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            train.export_weights(task, path, image_size, experiment.description)
         record = {
             "experiment": dataclasses.asdict(experiment),
             "seed": seed,
@@ -287,6 +290,14 @@ def run(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(record, indent=1) + "\n")
     return task, history, image_size
+
+
+def weights_path(experiment: Experiment) -> Path:
+    """Where a full run ships the weights: ``data/checkpoints/<name>.pt``, or, for the
+    classifier that judges colorizations (task ``"labels"``, not a colorizer),
+    ``data/checkpoints/classifiers/<name>.pt``."""
+    folder = pretrained.CLASSIFIERS if experiment.task == "labels" else pretrained.CHECKPOINTS
+    return folder / f"{experiment.name}.pt"
 
 
 def _run_name(experiment: Experiment, seed: int) -> str:
@@ -321,7 +332,11 @@ def _device_name(device: torch.device) -> str:
 
 
 def _final_metrics(task: tasks.Task, dataset) -> dict[str, float]:
-    """Mean :func:`colorlib.evaluate.evaluate` metrics of the trained task on ``dataset``."""
+    """Mean :func:`colorlib.evaluate.evaluate` metrics of the trained task on ``dataset``
+    (a classifier: its accuracy on the colour photos)."""
+    if task.kind == "labels":
+        classifier = tasks.unwrap(task.nets["net"])
+        return {"accuracy": evaluate.accuracy(classifier, dataset), "images": len(dataset)}
     colorizer = task.colorizer().to(task.device).eval()
     values = evaluate.evaluate(evaluate.predict(colorizer, dataset, device=task.device))
     return {k: float(v.mean()) for k, v in values.items()} | {"images": len(dataset)}
@@ -347,7 +362,8 @@ def train_or_load(
 
     Returns:
         A :class:`colorlib.colorizer.Colorizer` in eval mode: L ``(N, 1, S, S)`` ->
-        ab ``(N, 2, S, S)``, Lab units.
+        ab ``(N, 2, S, S)``, Lab units; for the ``"labels"`` task, the classifier
+        network in eval mode (sRGB ``(N, 3, S, S)`` in [0, 1] -> logits).
 
     Raises:
         ValueError: unknown name, or no shipped weights and ``retrain`` is False (the
@@ -355,15 +371,20 @@ def train_or_load(
     """
     experiment = name if isinstance(name, Experiment) else get(name)
     if not retrain:
-        if experiment.name not in pretrained.available():
+        path = weights_path(experiment)
+        if not path.is_file():
             raise ValueError(
                 f"no shipped weights for {experiment.name!r} (see data/checkpoints/README.md);"
                 " pass retrain=True to train them"
             )
+        if experiment.task == "labels":
+            return train.load_checkpoint(path).build().to(train.resolve_device(device))
         return pretrained.load(experiment.name, device=train.resolve_device(device))
     task, _, image_size = run(
         experiment, profile, root=root, device=device, seed=seed, progress=progress
     )
+    if experiment.task == "labels":
+        return tasks.unwrap(task.nets["net"]).eval()
     colorizer = task.colorizer()
     colorizer.image_size = image_size
     return colorizer.eval()

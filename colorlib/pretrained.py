@@ -27,10 +27,14 @@ from colorlib.data import PROJECT_DATA
 from colorlib.gamut import ANNEAL_T, ABGamut
 from colorlib.train import load_checkpoint
 
-__all__ = ["CHECKPOINTS", "available", "describe", "load"]
+__all__ = ["CHECKPOINTS", "CLASSIFIERS", "available", "describe", "load"]
 
 CHECKPOINTS = PROJECT_DATA / "checkpoints"
 """Where shipped weights live: ``<project>/data/checkpoints/<name>.pt``."""
+
+CLASSIFIERS = CHECKPOINTS / "classifiers"
+"""Shipped networks that are not colorizers (notebook 05's judge); not listed by
+:func:`available`."""
 
 
 def available(root: str | os.PathLike | None = None) -> list[str]:

@@ -38,6 +38,7 @@ __all__ = [
     "ClassificationTask",
     "CycleGANTask",
     "ImagePool",
+    "LabelTask",
     "Pix2PixTask",
     "RegressionTask",
     "Task",
@@ -128,7 +129,8 @@ class Task:
         raise NotImplementedError
 
     def eval_step(self, batch: dict) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-        """Validation losses (0-dim) and the predicted ab ``(N, 2, S, S)`` in Lab units."""
+        """Validation losses (0-dim) and the predicted ab ``(N, 2, S, S)`` in Lab units
+        (None for a task that predicts no colour, :class:`LabelTask`)."""
         raise NotImplementedError
 
     def colorizer(self) -> Colorizer:
@@ -276,6 +278,34 @@ class ClassificationTask(_OneNetworkTask):
         if self.class_weights is not None:
             weights = self.class_weights.to(ab.device)[self.gamut.nearest(ab)]
         return losses.soft_cross_entropy(logits, target, weights), logits
+
+
+class LabelTask(_OneNetworkTask):
+    """Classify colour photos (``batch["rgb"]`` -> ``batch["label"]``), cross-entropy.
+
+    Not a colorization method: it trains the judge of notebook 05's semantic
+    interpretability test (``colorlib.models.CifarClassifier``) with the same
+    engine. Validation reports the loss and the accuracy; it predicts no ab, so
+    :func:`colorlib.train.fit` skips the colour metrics.
+    """
+
+    kind = "labels"
+
+    def __init__(self, model: nn.Module, lr: float = 1e-3):
+        super().__init__({"net": model}, {"net": _adam([model], lr)}, {"lr": lr})
+
+    def _loss(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        with self.autocast():
+            logits = self.nets["net"](batch["rgb"])
+        return F.cross_entropy(logits.float(), batch["label"]), logits
+
+    def eval_step(self, batch):
+        loss, logits = self._loss(batch)
+        accuracy = (logits.argmax(dim=1) == batch["label"]).float().mean()
+        return {"loss": loss, "accuracy": accuracy}, None
+
+    def colorizer(self) -> Colorizer:
+        raise TypeError("a LabelTask classifies photos; it has no colorizer")
 
 
 def _set_requires_grad(nets: Iterable[nn.Module], flag: bool) -> None:
@@ -512,7 +542,7 @@ class UnpairedDataset(Dataset):
         return {**self.gray[i], "color_L": other["L"], "color_ab": other["ab"]}
 
 
-TASK_KINDS = ("regression", "classification", "pix2pix", "cyclegan")
+TASK_KINDS = ("regression", "classification", "pix2pix", "cyclegan", "labels")
 
 # Smooth L1's knee for the study: 1 Lab unit (PyTorch's default beta = 1, had the poster
 # trained on raw Lab ab), in the networks' ab / 110 units. With beta = 1 on ab / 110 the
@@ -547,6 +577,7 @@ def make_task(
       ``adversarial_weight`` as :class:`Pix2PixTask`.
     - ``"cyclegan"``: two ``ResnetGenerator(base_width)`` (L -> ab, Lab -> L) + two
       PatchGANs.
+    - ``"labels"``: ``CifarClassifier`` on colour photos (not a colorizer).
 
     ``lr`` defaults to each method's published value (1e-3 CNNs, 2e-4 GANs).
     """
@@ -561,6 +592,8 @@ def make_task(
         else:
             raise ValueError(f"regression trains SeedCNN or ZhangNet, not {name!r}")
         return RegressionTask(net, loss=loss, lr=lr or 1e-3, beta=beta)
+    if kind == "labels":
+        return LabelTask(network("CifarClassifier"), lr=lr or 1e-3)
     if kind == "classification":
         gamut = ABGamut()
         net = network("ZhangNet", width=width, bins=gamut.Q)

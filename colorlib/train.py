@@ -461,13 +461,14 @@ def _evaluate(task: Task, data, batch: int, d: _Dist, workers: int) -> dict[str,
         b = _to_device(batch_cpu, task.device)
         out, pred_ab = task.eval_step(b)
         n = b["L"].shape[0]
-        rgb = lab_to_rgb(merge_lab(b["L"], pred_ab.float()))
         values = {
             **{k: v.double() * n for k, v in out.items()},
-            "ab_l2": metrics.ab_l2(pred_ab, b["ab"]).sum(),
-            "psnr": metrics.psnr(rgb, b["rgb"], max_db=100.0).sum(),
             "count": torch.tensor(float(n), dtype=torch.float64, device=task.device),
         }
+        if pred_ab is not None:  # a colorizer: how close its colours are
+            rgb = lab_to_rgb(merge_lab(b["L"], pred_ab.float()))
+            values["ab_l2"] = metrics.ab_l2(pred_ab, b["ab"]).sum()
+            values["psnr"] = metrics.psnr(rgb, b["rgb"], max_db=100.0).sum()
         for k, v in values.items():
             sums[k] = sums.get(k, 0) + v
     keys = [k for k in sums if k != "count"]

@@ -207,3 +207,90 @@ def test_sample_spread_sees_noise_and_dropout_but_not_a_fixed_net():
     assert torch.equal(torch.random.get_rng_state(), state)  # the global RNG is restored
     with pytest.raises(ValueError, match="samples must be >= 2"):
         sample_spread(fixed, L, samples=1)
+
+
+def test_predict_resize_runs_a_colorizer_at_its_own_size():
+    from colorlib.evaluate import predict
+
+    class Fixed(torch.nn.Module):  # ab = L / 10 everywhere, at 64 px only
+        image_size = 64
+
+        def forward(self, L):
+            assert L.shape[-1] == 64
+            return torch.cat([L, -L], dim=1) / 10
+
+    photos = [{"L": torch.full((1, 32, 32), 50.0), "ab": torch.zeros(2, 32, 32), "label": 0}] * 3
+    with pytest.raises(ValueError, match="trained on 64x64"):
+        predict(Fixed(), photos)
+    pred = predict(Fixed(), photos, resize=True)
+    assert pred["ab_pred"].shape == (3, 2, 32, 32)
+    assert torch.allclose(pred["ab_pred"][:, 0], torch.full((3, 32, 32), 5.0))
+    assert torch.equal(pred["L"], torch.full((3, 1, 32, 32), 50.0))  # the photos' own L
+
+
+def test_bootstrap_by_class_and_rebalanced_auc():
+    from colorlib.evaluate import bootstrap_ci, by_class, rebalanced_auc
+    from colorlib.gamut import ABGamut
+
+    values = torch.arange(100, dtype=torch.float64)
+    mean, low, high = bootstrap_ci(values)
+    assert mean == 49.5 and 42 < low < 49.5 < high < 57  # about +- 2 standard errors (5.8)
+    labels = torch.tensor([0, 1] * 50)
+    assert by_class(values, labels, ["even", "odd", "absent"]) == {"even": 49.0, "odd": 50.0}
+    gamut = ABGamut()
+    true = torch.zeros(2, 2, 4, 4)
+    true[1, 0] = 60.0  # image 0 all grey, image 1 all vivid
+    pred = {"ab_true": true, "ab_pred": torch.zeros_like(true)}
+    prior = gamut.prior(true)
+    raw = metrics.ab_auc(pred["ab_pred"], true).double()
+    assert torch.allclose(rebalanced_auc(pred, prior), raw)  # one bin per image: same
+    mixed = torch.zeros_like(true)  # image 1 all grey: grey is the common colour
+    mixed[0, 0, :2] = 60.0  # image 0: half vivid, half grey pixels
+    pred = {"ab_true": mixed, "ab_pred": torch.zeros_like(mixed)}
+    prior = gamut.prior(mixed, sigma=0)
+    # grey pixels are common (prior high), vivid ones rarer: rebalancing lowers image 0's AuC
+    assert rebalanced_auc(pred, prior)[0] < metrics.ab_auc(pred["ab_pred"], mixed)[0]
+
+
+def test_accuracy_on_a_dataset_and_on_colorized_images():
+    from colorlib.evaluate import accuracy
+
+    class ReddestWins(torch.nn.Module):  # class 0 if red > blue else 1
+        def forward(self, rgb):
+            score = rgb[:, 0].mean(dim=(1, 2)) - rgb[:, 2].mean(dim=(1, 2))
+            return torch.stack([score, -score], dim=1)
+
+    rgb = torch.zeros(4, 3, 2, 2)
+    rgb[:2, 0] = 1.0  # red photos, label 0
+    rgb[2:, 2] = 1.0  # blue photos, label 1
+    labels = torch.tensor([0, 0, 1, 0])  # the last one is mislabelled
+    assert accuracy(ReddestWins(), rgb, labels) == 0.75
+    items = [{"rgb": rgb[i], "label": int(labels[i])} for i in range(4)]
+    assert accuracy(ReddestWins(), items, batch_size=3) == 0.75
+    with pytest.raises(ValueError, match="needs labels"):
+        accuracy(ReddestWins(), rgb)
+
+
+def test_temperature_sweep_decodes_one_forward_pass_at_every_t():
+    from colorlib.colorizer import Colorizer
+    from colorlib.evaluate import temperature_sweep
+    from colorlib.gamut import ABGamut
+    from colorlib.models import ZhangNet
+
+    gamut = ABGamut()
+    torch.manual_seed(0)
+    model = Colorizer(ZhangNet(width=0.125, bins=gamut.Q), gamut=gamut, T=0.38).eval()
+    photos = [{"L": torch.rand(1, 16, 16) * 100, "ab": torch.zeros(2, 16, 16), "label": i}
+              for i in range(3)]  # fmt: skip
+    sweep = temperature_sweep(model, photos, [0.0, 0.38, 1.0])
+    assert set(sweep) == {0.0, 0.38, 1.0} and model.T == 0.38
+    L = torch.stack([p["L"] for p in photos])
+    with torch.no_grad():
+        assert torch.allclose(sweep[0.38]["ab_pred"], model(L), atol=1e-5)
+        model.T = 1.0
+        assert torch.allclose(sweep[1.0]["ab_pred"], model(L), atol=1e-5)
+    # the mode (T = 0) is at least as colourful as the mean (T = 1)
+    spread = {T: p["ab_pred"].norm(dim=1).mean() for T, p in sweep.items()}
+    assert spread[0.0] >= spread[1.0]
+    with pytest.raises(ValueError, match="decodes no bins"):
+        temperature_sweep(torch.nn.Identity(), photos, [0.0])

@@ -416,3 +416,16 @@ def test_ddp_two_processes_match_one_with_the_same_global_batch(tmp_path):
     np.testing.assert_allclose(b, a, rtol=1e-5)
     assert [h["step"] for h in two] == [4, 8]
     assert a[-1, 0] < a[0, 0]  # it learns
+
+
+def test_label_task_trains_a_classifier_with_the_same_engine(tmp_path):
+    from colorlib.tasks import make_task
+
+    task = make_task("labels", 32)
+    photos = train_set(8)
+    items = [{**photos[i], "label": i % 2} for i in range(len(photos))]
+    history = fit(task, items, items[:4], epochs=2, batch_size=4, **quiet())
+    assert {"train_loss", "val_loss", "val_accuracy"} <= set(history[-1])
+    assert "val_ab_l2" not in history[-1] and 0 <= history[-1]["val_accuracy"] <= 1
+    with pytest.raises(TypeError, match="no colorizer"):
+        task.colorizer()

@@ -10,9 +10,12 @@ predicts ``colorlib.normalize_ab(ab)`` (ab / 110) or logits over quantised ab bi
 - :class:`UNetGenerator`, :class:`PatchDiscriminator` (:mod:`.pix2pix`): Isola et
   al., CVPR 2017, conditional GAN.
 - :class:`ResnetGenerator` (:mod:`.cyclegan`): Zhu et al., ICCV 2017.
+- :class:`CifarClassifier` (:mod:`.classifier`): not a colorizer; the CIFAR-10
+  classifier that judges colorizations in notebook 05 (sRGB in, class logits out).
 - :func:`receptive_field` (:mod:`.geometry`): receptive field of a conv stack.
 """
 
+from colorlib.models.classifier import CifarClassifier
 from colorlib.models.cyclegan import ResnetGenerator
 from colorlib.models.geometry import receptive_field
 from colorlib.models.pix2pix import PatchDiscriminator, UNetGenerator
@@ -20,6 +23,7 @@ from colorlib.models.seed_cnn import SeedCNN
 from colorlib.models.zhang import ZhangNet, upsample_ab
 
 __all__ = [
+    "CifarClassifier",
     "PatchDiscriminator",
     "ResnetGenerator",
     "SeedCNN",
