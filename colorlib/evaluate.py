@@ -69,6 +69,7 @@ __all__ = [
     "load_history",
     "mean_ab",
     "predict",
+    "ranking_table",
     "summary_table",
     "temperature_sweep",
 ]
@@ -610,6 +611,64 @@ def temperature_sweep(
         colorizer.train(was_training)
     common = {k: torch.cat(v) for k, v in base.items()}
     return {T: _with_rgb({**common, "ab_pred": torch.cat(ab)}) for T, ab in parts.items()}
+
+
+RANKING_COLUMNS = (
+    ("ab_l2", "ab L2", 1.0),
+    ("psnr", "PSNR dB", 1.0),
+    ("ssim", "SSIM", 1.0),
+    ("auc", "AuC %", 100.0),
+    ("auc_rebalanced", "AuC reb. %", 100.0),
+    ("colorfulness", "colourful", 1.0),
+    ("colorfulness_gap", "gap", 1.0),
+)
+"""Columns of :func:`ranking_table`: key, header, scale."""
+
+
+def ranking_table(
+    results: Mapping[str, Mapping[str, torch.Tensor]],
+    sort_by: str = "ab_l2",
+    resamples: int = 1000,
+    seed: int = 0,
+) -> str:
+    """Methods ranked by one metric, every cell ``mean [low, high]`` (95% bootstrap).
+
+    Args:
+        results: ``{method: evaluate(...)}``, optionally with ``"auc_rebalanced"``
+            (:func:`rebalanced_auc`); ``"colorfulness_gap"`` (colourfulness minus
+            the truth's, per image) is added here.
+        sort_by: the metric ranked on (ascending for ab L2, descending otherwise).
+        resamples, seed: for :func:`bootstrap_ci`.
+
+    Returns:
+        Fixed-width text, best first, one decimal (three for SSIM).
+    """
+    if not results:
+        raise ValueError("ranking_table: no results")
+    rows = {}
+    for name, values in results.items():
+        values = dict(values)
+        if "colorfulness" in values and "colorfulness_true" in values:
+            values["colorfulness_gap"] = values["colorfulness"] - values["colorfulness_true"]
+        rows[name] = values
+    columns = [c for c in RANKING_COLUMNS if any(c[0] in v for v in rows.values())]
+    ascending = sort_by == "ab_l2"
+    order = sorted(rows, key=lambda n: rows[n][sort_by].double().mean().item(),
+                   reverse=not ascending)  # fmt: skip
+    width = max(14, *(len(n) for n in rows)) + 2
+    cell = 22
+    lines = [f"{'':{width}}" + "".join(f"{header:>{cell}}" for _, header, _ in columns)]
+    for name in order:
+        text = f"{name:{width}}"
+        for key, _, scale in columns:
+            if key not in rows[name]:
+                text += f"{'-':>{cell}}"
+                continue
+            mean, low, high = bootstrap_ci(rows[name][key] * scale, resamples=resamples, seed=seed)
+            digits = 3 if key == "ssim" else 1
+            text += f"{f'{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]':>{cell}}"
+        lines.append(text)
+    return "\n".join(lines)
 
 
 def check_beats_gray(

@@ -1,6 +1,7 @@
 """End to end in a real browser: JupyterLab + headless Chromium (Debian's), driven by
 playwright. Notebook 02 is opened and run whole; then its loss-comparison slider is
-moved and the picture must change.
+moved and the picture must change. Then a Colorization Turing Test (notebook 05's
+game) is played for three rounds by clicking its buttons, and its log is checked.
 
 Needs /usr/bin/chromium (``scripts/install.sh`` installs it with apt where it can).
 Without it the test is skipped, except under CI (``CI=true``), where it fails.
@@ -19,6 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -27,6 +29,15 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "runs" / "browser"
 pytestmark = pytest.mark.slow
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "02_imagenet_cnn_losses.ipynb"
+GAME_CELL = """\
+import torch, colorlib
+from colorlib.turing import TuringTest
+photos = colorlib.data.load("sample", "test", size=32)
+L = torch.stack([photos[i]["L"] for i in range(4)])
+ab = torch.stack([photos[i]["ab"] for i in range(4)])
+TuringTest(L, ab, {"gray": torch.zeros_like(ab), "half": ab / 2}, participant="browser",
+           rounds=3, out_dir="turing-logs", seed=0)
+"""
 # JupyterLab renders only the cells in view unless told otherwise; the test looks for
 # widgets far down the notebook, so every cell is rendered
 LAB_SETTINGS = {"@jupyterlab/notebook-extension": {"tracker": '{"windowingMode": "none"}'}}
@@ -48,6 +59,10 @@ def lab_server(tmp_path_factory):
         pytest.skip(message)
     root = tmp_path_factory.mktemp("lab")
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
+    game = nbformat.v4.new_notebook()
+    game.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    game.cells = [nbformat.v4.new_code_cell(GAME_CELL)]
+    nbformat.write(game, root / "game.ipynb")
     settings = root / "lab-settings"
     for package, files in LAB_SETTINGS.items():
         for name, text in files.items():
@@ -142,3 +157,26 @@ def test_notebook_02_runs_and_its_loss_slider_changes_the_picture(page, lab_serv
     assert caption.inner_text() != before_caption
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "loss_comparison.png"))
+
+
+def test_turing_game_plays_three_rounds_by_clicking(page, lab_server):
+    open_and_run_all(page, lab_server, "game.ipynb")
+    left = page.locator("button:text-is('left is real')")
+    left.wait_for(timeout=180_000)
+    status = page.locator(".widget-html").first
+    assert "Round 1 of 3" in status.inner_text()
+    for round_ in (2, 3):
+        left.click()
+        page.wait_for_function(
+            "(text) => document.querySelector('.widget-html').innerText.includes(text)",
+            arg=f"Round {round_} of 3", timeout=60_000,
+        )  # fmt: skip
+    left.click()
+    page.wait_for_function(
+        "() => document.querySelector('.widget-html').innerText.includes('Done.')", timeout=60_000
+    )
+    assert left.is_disabled()
+    logs = list((lab_server["root"] / "turing-logs").glob("browser-*.csv"))
+    assert len(logs) == 1 and len(logs[0].read_text().splitlines()) == 4  # header + 3 rounds
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "turing_test.png"))
