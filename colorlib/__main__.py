@@ -73,7 +73,7 @@ def _train_experiment(args: argparse.Namespace) -> int:
     _print_history(history, run_dir)
     if args.profile == "full":
         if experiment.ship and args.seed == 0:
-            print(f"[train] shipped weights: data/checkpoints/{experiment.name}.pt")
+            print(f"[train] shipped weights: {experiments.weights_path(experiment)}")
         print(f"[train] results: {experiments.results_path(experiment.name, args.seed)}")
     return 0
 

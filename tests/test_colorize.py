@@ -80,12 +80,17 @@ def test_unknown_and_corrupt_models_give_clear_errors(exported, tmp_path):
 
 
 def test_shipped_registry_is_consistent():
-    # every shipped file loads under the contract (none ship until the notebooks' runs)
+    # every shipped file loads under the contract: L (N, 1, S, S) -> ab (N, 2, S, S)
+    assert len(pretrained.available()) >= 13
+    L = torch.linspace(0, 100, 64 * 64).reshape(1, 1, 64, 64)
     for name in pretrained.available():
         model = pretrained.load(name)
+        S = model.image_size
+        assert not model.training and S in (32, 64), name
         with torch.no_grad():
-            ab = model(torch.full((1, 1, model.image_size, model.image_size), 50.0))
-        assert ab.shape == (1, 2, model.image_size, model.image_size)
+            ab = model(L[..., :S, :S].repeat(2, 1, 1, 1))
+        assert ab.shape == (2, 2, S, S) and torch.isfinite(ab).all(), name
+        assert ab.abs().max() < 128, name  # Lab units, not normalised
 
 
 @pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "P", "CMYK", "I;16"])

@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from colorlib import experiments, pretrained
+from colorlib import experiments, pretrained, tasks
 
 
 def test_registry_covers_the_study():
@@ -35,10 +35,12 @@ def test_load_without_shipped_weights_says_how_to_train():
 
 
 def test_every_shipped_experiment_has_weights_and_results():
-    shipped = [e.name for e in experiments.EXPERIMENTS.values() if e.ship]
-    assert sorted(shipped) == sorted(n for n in pretrained.available() if n in shipped)
-    for name in shipped:
-        assert experiments.results_path(name).exists(), name
+    shipped = [e for e in experiments.EXPERIMENTS.values() if e.ship]
+    colorizers = sorted(e.name for e in shipped if e.task != "labels")
+    assert sorted(pretrained.available()) == colorizers  # the judge is not a colorizer
+    for experiment in shipped:
+        assert experiments.weights_path(experiment).is_file(), experiment.name
+        assert experiments.results_path(experiment.name).exists(), experiment.name
 
 
 @pytest.mark.slow
@@ -105,3 +107,27 @@ def test_load_results_gathers_every_seed(tmp_path, monkeypatch):
         path.write_text(json.dumps({"seed": seed, "final": {"test": {"ab_l2": 10.0 + seed}}}))
     found = experiments.load_results("x")
     assert sorted(found) == [0, 1, 2] and found[2]["final"]["test"]["ab_l2"] == 12.0
+
+
+def test_a_diverged_gan_run_says_so_and_ships_nothing(tmp_path, monkeypatch):
+    from colorlib.train import TrainingDiverged
+
+    monkeypatch.setattr(pretrained, "CHECKPOINTS", tmp_path / "checkpoints")
+    monkeypatch.setattr(experiments, "RESULTS", tmp_path / "results")
+    calls = []
+
+    def nan_after_one_step(self, batch):  # the second step of epoch 2 goes NaN
+        calls.append(1)
+        value = float("nan") if len(calls) == 4 else 0.5
+        return {"loss_D": torch.tensor(value), "l1": torch.tensor(0.1)}
+
+    monkeypatch.setattr(tasks.Pix2PixTask, "train_step", nan_after_one_step)
+    tiny = experiments.Experiment(
+        "tiny-pix2pix", "", "pix2pix", "sample", "a tiny pix2pix", base_width=8, batch_size=4,
+        epochs={"quick": 3, "full": 3}, limit={"quick": 8, "full": 8}, size=32, plateau=False,
+    )  # fmt: skip
+    with pytest.raises(TrainingDiverged, match="loss_D = nan at epoch 2"):
+        experiments.run(tiny, "full", out_root=tmp_path / "runs", progress=False)
+    assert not (tmp_path / "checkpoints").exists() and not (tmp_path / "results").exists()
+    saved = torch.load(tmp_path / "runs/full/tiny-pix2pix/last.pt", weights_only=True)
+    assert saved["epoch"] == 1  # the last good epoch is kept for a resume
