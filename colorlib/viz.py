@@ -600,9 +600,9 @@ def plot_metric_bars(
         if key == "colorfulness" and "colorfulness_true" in results[names[0]]:
             ax.axvline(results[names[0]]["colorfulness_true"].mean().item(), ls="--", color="k")
         ax.set_yticks(range(len(names)), names, fontsize=8)
-        ax.invert_yaxis()
         ax.set_xlabel(_METRIC_LABELS.get(key, key), fontsize=9)
         ax.grid(True, axis="x", color="0.9")
+    axes[0].invert_yaxis()  # the axes share y: inverting one puts the first method on top
     if title:
         fig.suptitle(title, fontsize=10)
     return fig

@@ -78,3 +78,15 @@ def test_plot_metric_bars_draws_means_with_the_truth_line():
     assert [bar.get_width() for bar in right.patches] == [6.0, 0.0]
     assert right.lines[-1].get_xdata()[0] == 32.0  # the truth's colourfulness
     assert [t.get_text() for t in left.get_yticklabels()] == ["model", "gray"]
+
+
+def test_plot_metric_bars_puts_the_first_method_on_top():
+    import torch
+
+    from colorlib.viz import plot_metric_bars
+
+    results = {name: {"ab_l2": torch.tensor([v, v])} for name, v in [("first", 1.0), ("last", 2.0)]}
+    fig = plot_metric_bars(results, keys=("ab_l2", "ab_l2"))
+    for ax in fig.axes:
+        bottom, top = ax.get_ylim()
+        assert bottom > top  # inverted once: y = 0 ("first") is at the top
