@@ -119,9 +119,10 @@ def open_and_run_all(page, lab_server, name: str, timeout_ms: int = 180_000) -> 
     page.wait_for_selector(
         ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout_ms
     )
+    # a notebook with many stored outputs shows a spinner over itself while it renders
+    page.wait_for_selector(".jp-NotebookPanel .jp-Spinner", state="detached", timeout=timeout_ms)
     started = ".jp-Cell .jp-InputPrompt:text-matches('\\[\\*\\]')"
     for _ in range(3):
-        page.click(".jp-Cell .jp-InputArea-editor")
         page.click(".lm-MenuBar-itemLabel:text-is('Run')")
         page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
         try:
