@@ -12,8 +12,10 @@ profile into ``runs/<profile>/<name>/`` (resuming there if interrupted) and neve
 touches the shipped files, except ``full`` runs with ``ship=True``, which replace
 them (that is how the shipped weights are made).
 
-The full-profile sizes below are a first plan for a 2-core CPU; the notebooks that
-use them record the wall times actually measured.
+The full-profile sizes fit a 2-core CPU for notebooks 01 and 02 (about 5.5 s an
+epoch for the 32-px CNN); the shipped weights of 02-04 were trained on one NVIDIA
+H100 (``scripts/gpu/full_runs.sh``), those of 01 and the classifier on the CPU. Each
+run's device and wall time are in ``data/results/<name>.json``.
 """
 
 from __future__ import annotations
@@ -240,8 +242,8 @@ def run(
     ``full`` run writes its final train and test metrics (on as many training as test
     images), device, wall time and history to :func:`results_path` (seed 0:
     ``data/results/<name>.json``; other seeds under ``data/results/seeds/``), and a
-    seed-0 run of a shipped experiment exports its weights to
-    ``data/checkpoints/<name>.pt``. ``amp``: mixed precision on CUDA. CycleGAN trains
+    seed-0 run of a shipped experiment exports its weights to :func:`weights_path`
+    (``data/checkpoints/<name>.pt``). ``amp``: mixed precision on CUDA. CycleGAN trains
     on two disjoint halves of the training set (gray images from one, colour from
     the other).
     """
