@@ -114,7 +114,13 @@ def open_and_run_all(page, lab_server, name: str, timeout_ms: int = 180_000) -> 
     The menu is tried again (at most 3 times) until a cell shows that it ran: a
     freshly opened JupyterLab sometimes ignores the first click while it settles.
     """
-    page.goto(f"{lab_server['base']}/lab/tree/{name}?token={lab_server['token']}")
+    # a workspace of its own, reset: only this notebook is open (and active), whatever
+    # an earlier test left open in the same server
+    workspace = Path(name).stem
+    page.goto(
+        f"{lab_server['base']}/lab/workspaces/{workspace}/tree/{name}"
+        f"?reset&token={lab_server['token']}"
+    )
     page.wait_for_selector(".jp-Notebook", timeout=timeout_ms)
     page.wait_for_selector(
         ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout_ms
