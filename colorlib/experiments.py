@@ -12,9 +12,8 @@ profile into ``runs/<profile>/<name>/`` (resuming there if interrupted) and neve
 touches the shipped files, except ``full`` runs with ``ship=True``, which replace
 them (that is how the shipped weights are made).
 
-The full-profile sizes fit a 2-core CPU for notebooks 01 and 02 (about 5.5 s an
-epoch for the 32-px CNN); the shipped weights of 02-04 were trained on one NVIDIA
-H100 (``scripts/gpu/full_runs.sh``), those of 01 and the classifier on the CPU. Each
+The shipped weights of 02-04 were trained on one NVIDIA H100
+(``scripts/gpu/full_runs.sh``), those of 01 and the classifier on a 2-core CPU. Each
 run's device and wall time are in ``data/results/<name>.json``.
 """
 
