@@ -67,7 +67,7 @@ def _train_experiment(args: argparse.Namespace) -> int:
     experiment = experiments.get(args.experiment)
     _, history, _ = experiments.run(
         experiment, args.profile, device=args.device, seed=args.seed,
-        progress=not args.no_progress, amp=not args.no_amp,
+        progress=not args.no_progress, amp=not args.no_amp, time_limit=_seconds(args),
     )  # fmt: skip
     run_dir = Path("runs") / args.profile / experiments._run_name(experiment, args.seed)
     _print_history(history, run_dir)
@@ -76,6 +76,10 @@ def _train_experiment(args: argparse.Namespace) -> int:
             print(f"[train] shipped weights: {experiments.weights_path(experiment)}")
         print(f"[train] results: {experiments.results_path(experiment.name, args.seed)}")
     return 0
+
+
+def _seconds(args: argparse.Namespace) -> float | None:
+    return None if args.max_minutes is None else 60.0 * args.max_minutes
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -100,6 +104,7 @@ def _train(args: argparse.Namespace) -> int:
     _, history, _ = experiments.run(
         experiment, checkpoint_dir=out, export=args.export, device=args.device,
         seed=args.seed, progress=not args.no_progress, amp=not args.no_amp,
+        time_limit=_seconds(args),
     )  # fmt: skip
     _print_history(history, out)
     if args.export:
@@ -207,7 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--experiment", metavar="NAME",
         help="train one of the study's experiments (colorlib.experiments) with its own "
-        "settings; only --profile, --device, --seed, --no-amp and --no-progress apply "
+        "settings; only --profile, --device, --seed, --no-amp, --max-minutes and --no-progress "
+        "apply "
         "(full runs with --seed other than 0 write results only, under data/results/seeds/)",
     )  # fmt: skip
     fit.add_argument(
@@ -217,9 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--task", choices=TASK_KINDS, default="regression", help="default regression")
     fit.add_argument(
         "--dataset", default="sample",
-        help="cifar10, imagenet32, imagenet64, sample (default) or a folder of photos",
+        help="cifar10, tinyimagenet, imagenet32, imagenet64, sample (default) or a folder "
+        "of photos",
     )  # fmt: skip
-    fit.add_argument("--size", type=_positive_int, help="photo-folder crop size (default 64)")
+    fit.add_argument(
+        "--size", type=_positive_int, help="tinyimagenet: 64 or 32; photo folders: crop size"
+    )
     fit.add_argument("--network", choices=("SeedCNN", "ZhangNet"), help="regression network")
     fit.add_argument("--loss", choices=REGRESSION_KINDS, default="l2", help="regression loss")
     fit.add_argument(
@@ -242,6 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--no-amp", action="store_true", help="no float16 mixed precision on CUDA (default: on)"
     )
+    fit.add_argument(
+        "--max-minutes", type=float, metavar="M",
+        help="start no new epoch after M minutes of training (the run ends early, "
+        "checkpointed; its record says how many epochs ran); default: no limit",
+    )  # fmt: skip
     fit.set_defaults(handler=_train)
 
     paint = commands.add_parser(

@@ -58,6 +58,8 @@ __all__ = [
     "METRICS",
     "PSNR_MAX_DB",
     "accuracy",
+    "classifier_correct",
+    "judge",
     "baselines",
     "bootstrap_ci",
     "by_class",
@@ -469,13 +471,13 @@ def sample_spread(
 
 
 @torch.no_grad()
-def accuracy(
+def classifier_correct(
     classifier: torch.nn.Module,
     source: Dataset | torch.Tensor,
     labels: torch.Tensor | None = None,
     batch_size: int = 500,
-) -> float:
-    """Share of photos a classifier labels right (0-1).
+) -> torch.Tensor:
+    """Whether a classifier labels each photo right: ``(N,)`` bool.
 
     Args:
         classifier: sRGB ``(B, 3, S, S)`` in [0, 1] -> logits (e.g.
@@ -494,17 +496,66 @@ def accuracy(
     else:
         loader = DataLoader(source, batch_size=batch_size, shuffle=False)
         batches = ((b["rgb"], b["label"]) for b in loader)
-    right = total = 0
+    parts = []
     try:
-        for rgb, label in batches:
-            guess = classifier(rgb.float().to(device)).argmax(dim=1).cpu()
-            right += int((guess == torch.as_tensor(label)).sum())
-            total += len(label)
+        with torch.no_grad():
+            for rgb, label in batches:
+                guess = classifier(rgb.float().to(device)).argmax(dim=1).cpu()
+                parts.append(guess == torch.as_tensor(label))
     finally:
         classifier.train(was_training)
-    if total == 0:
+    if not parts:
         raise ValueError("accuracy: no photos")
-    return right / total
+    return torch.cat(parts)
+
+
+def accuracy(
+    classifier: torch.nn.Module,
+    source: Dataset | torch.Tensor,
+    labels: torch.Tensor | None = None,
+    batch_size: int = 500,
+) -> float:
+    """Share of photos a classifier labels right (0-1); arguments as
+    :func:`classifier_correct`."""
+    return float(classifier_correct(classifier, source, labels, batch_size).double().mean())
+
+
+def judge(
+    classifier: torch.nn.Module,
+    dataset: Dataset,
+    colorizers: Mapping[str, Callable[[torch.Tensor], torch.Tensor]],
+    *,
+    device: str | torch.device | None = None,
+    limit: int | None = None,
+) -> dict[str, torch.Tensor]:
+    """Zhang et al.'s semantic-interpretability test: does a classifier trained on
+    real colour photos still recognise them after colorization?
+
+    Args:
+        classifier: sRGB -> logits, trained on colour photos of ``dataset``'s classes.
+        dataset: labelled test photos (items with ``L``, ``ab``, ``rgb``, ``label``).
+        colorizers: ``{name: colorizer}``; each colourises the photos' L (resized to
+            its training size and back, as :func:`predict` with ``resize=True``).
+        device: where everything runs (None: where the classifier is).
+        limit: the first ``limit`` photos only.
+
+    Returns:
+        ``{"real colour": (N,) bool, "gray": (N,) bool, **{name: (N,) bool}}``: whether
+        the classifier labels each photo right, on the real photo, on its gray
+        version (ab = 0) and on each colorization.
+    """
+    device = torch.device(device) if device is not None else _device_of(classifier)
+    classifier.to(device)
+    truth = predict(_constant(torch.zeros(2)), dataset, limit=limit)
+    labels = truth["label"]
+    out = {
+        "real colour": classifier_correct(classifier, truth["rgb_true"], labels),
+        "gray": classifier_correct(classifier, truth["rgb_pred"], labels),
+    }
+    for name, colorizer in colorizers.items():
+        pred = predict(colorizer, dataset, device=device, limit=limit, resize=True)
+        out[name] = classifier_correct(classifier, pred["rgb_pred"], labels)
+    return out
 
 
 def rebalanced_auc(pred: Mapping[str, torch.Tensor], prior: torch.Tensor) -> torch.Tensor:

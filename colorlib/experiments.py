@@ -12,9 +12,8 @@ profile into ``runs/<profile>/<name>/`` (resuming there if interrupted) and neve
 touches the shipped files, except ``full`` runs with ``ship=True``, which replace
 them (that is how the shipped weights are made).
 
-The shipped weights of 02-04 were trained on one NVIDIA H100
-(``scripts/gpu/full_runs.sh``), those of 01 and the classifier on a 2-core CPU. Each
-run's device and wall time are in ``data/results/<name>.json``.
+The ImageNet half (02-05) trains on Tiny ImageNet. Each run's device and wall time
+are in ``data/results/<name>.json``.
 """
 
 from __future__ import annotations
@@ -36,10 +35,14 @@ __all__ = [
     "RESULTS",
     "Experiment",
     "get",
+    "load_per_image",
     "load_results",
+    "per_image_path",
     "results_path",
     "run",
     "train_or_load",
+    "weights_path",
+    "write_results",
 ]
 
 PROFILES = ("quick", "full")
@@ -63,7 +66,8 @@ class Experiment:
         batch_size: the global batch (the poster: about 200).
         epochs, limit: per profile; ``limit`` caps the training images (None: all),
             drawn at random with a fixed seed (datasets may be sorted by class).
-        size: crop side for photo-folder datasets (None: the loader's default).
+        size: the side S for datasets that offer several (Tiny ImageNet: 64 or 32;
+            photo folders: the crop side); None: the loader's default.
         plateau: decay the learning rate 10x on a validation plateau (the poster).
         checkpoint_every: epochs between checkpoints (the 64 px SeedCNN's is 3.3 GB).
         quick: settings that replace the above in the quick profile only (e.g. a
@@ -72,6 +76,9 @@ class Experiment:
         ship: whether a full run's weights are shipped (the 64-px SeedCNN, 277 M
             parameters, is not: it trains only on request).
         description: one line for listings.
+        augment: classifiers only: random flips and shifts while training.
+        init_from: start from the shipped weights of this experiment (same network)
+            instead of random weights: fine-tuning.
     """
 
     name: str
@@ -97,13 +104,22 @@ class Experiment:
     checkpoint_every: int = 1
     ship: bool = True
     quick: dict = dataclasses.field(default_factory=dict)
+    augment: bool = False
+    init_from: str | None = None
 
 
-def _seed_cnn(name: str, dataset: str, loss: str, **settings) -> Experiment:
-    return Experiment(name, "02", "regression", dataset, network="SeedCNN", loss=loss, **settings)
+_TINY = "tinyimagenet"
+"""The ImageNet half of the study trains on Tiny ImageNet (98,984 colour photos at 64
+px; its 32 px copy is box-filtered) and is scored on its 9,902 colour val photos."""
 
 
-_IMAGENET_EPOCHS = {"quick": 4, "full": 40}
+def _seed_cnn(name: str, size: int, loss: str, **settings) -> Experiment:
+    return Experiment(
+        name, "02", "regression", _TINY, network="SeedCNN", loss=loss, size=size, **settings
+    )
+
+
+_IMAGENET_EPOCHS = {"quick": 4, "full": 30}
 _IMAGENET_QUICK = {"batch_size": 50}  # 4 x 20 steps on 1,000 photos: about 20-40 s a model
 
 
@@ -113,7 +129,7 @@ def _pix2pix(name: str, dataset: str, description: str, **settings) -> Experimen
         {"batch_size": 64, "epochs": {"quick": 1, "full": 20},
          "limit": {"quick": 1000, "full": 10_000}}
         if dataset == "cifar10"
-        else {"batch_size": 32, "epochs": {"quick": 1, "full": 60}}
+        else {"batch_size": 64, "size": 64, "epochs": {"quick": 1, "full": 20}}
     )  # fmt: skip
     return Experiment(
         name, "03", "pix2pix", dataset, description, base_width=32, plateau=False,
@@ -121,19 +137,24 @@ def _pix2pix(name: str, dataset: str, description: str, **settings) -> Experimen
     )  # fmt: skip
 
 
-def _cyclegan(dataset: str, **settings) -> Experiment:
+def _cyclegan(name: str, dataset: str, **settings) -> Experiment:
     """CycleGAN with base-32 ResNet generators (1.96 M parameters each)."""
     sized = (
         {"epochs": {"quick": 1, "full": 15}, "limit": {"quick": 1000, "full": 10_000}}
         if dataset == "cifar10"
-        else {"epochs": {"quick": 1, "full": 60}}
+        else {"size": 64, "epochs": {"quick": 1, "full": 10},
+              "limit": {"quick": 1000, "full": 30_000}}
     )  # fmt: skip
     return Experiment(
-        f"{dataset}-cyclegan", "04", "cyclegan", dataset,
+        name, "04", "cyclegan", dataset,
         f"CycleGAN, unpaired gray <-> colour on disjoint halves, {dataset}",
         base_width=32, batch_size=32, plateau=False, **{**sized, **settings},
     )  # fmt: skip
 
+
+_ZHANG_WIDTH = 0.5
+"""Zhang et al.'s network at half width (8.1 M parameters, 8 MB as int8): full width
+(32.2 M, 32 MB each) would put the three shipped variants over the weight budget."""
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
@@ -144,11 +165,12 @@ EXPERIMENTS: dict[str, Experiment] = {
             epochs={"quick": 1, "full": 8}, limit={"quick": 2000, "full": None},
         ),
         *[
-            _seed_cnn(f"{ds}-seedcnn-{tag}", ds, loss, dropout=p,
-                      epochs=_IMAGENET_EPOCHS, quick=_IMAGENET_QUICK, ship=ds == "imagenet32",
-                      checkpoint_every=1 if ds == "imagenet32" else 10,
-                      description=f"the poster's CNN, {label}, {ds}")
-            for ds in ("imagenet32", "imagenet64")
+            _seed_cnn(f"imagenet{size}-seedcnn-{tag}", size, loss, dropout=p,
+                      epochs=_IMAGENET_EPOCHS if size == 32 else {"quick": 4, "full": 15},
+                      quick=_IMAGENET_QUICK, ship=size == 32,
+                      checkpoint_every=1 if size == 32 else 100,
+                      description=f"the poster's CNN, {label}, Tiny ImageNet {size}x{size}")
+            for size in (32, 64)
             for tag, loss, p, label in [
                 ("l2", "l2", 0.0, "L2 loss"),
                 ("l2-dropout", "l2", 0.2, "L2 loss + dropout 0.2 after each BatchNorm"),
@@ -156,19 +178,23 @@ EXPERIMENTS: dict[str, Experiment] = {
             ]
         ],
         Experiment(
-            "imagenet64-zhang-l2", "02", "regression", "imagenet64", network="ZhangNet",
-            width=0.25, epochs=_IMAGENET_EPOCHS, quick=_IMAGENET_QUICK,
-            description="Zhang et al.'s network (quarter width), L2 loss, ImageNet 64x64",
+            "imagenet64-zhang-l2", "02", "regression", _TINY, network="ZhangNet",
+            width=_ZHANG_WIDTH, size=64, epochs=_IMAGENET_EPOCHS, quick=_IMAGENET_QUICK,
+            description="Zhang et al.'s network (half width), L2 loss, Tiny ImageNet 64x64",
         ),
         Experiment(
-            "imagenet64-zhang-ce", "02", "classification", "imagenet64", width=0.25,
+            "imagenet64-zhang-ce", "02", "classification", _TINY, width=_ZHANG_WIDTH, size=64,
             epochs=_IMAGENET_EPOCHS, quick=_IMAGENET_QUICK,
-            description="Zhang et al.'s network (quarter width), cross-entropy over ab bins",
+            description="Zhang et al.'s network (half width), cross-entropy over ab bins, "
+            "Tiny ImageNet 64x64",
         ),
         Experiment(
-            "imagenet64-zhang-ce-rebalanced", "02", "classification", "imagenet64", width=0.25,
-            rebalance=True, epochs=_IMAGENET_EPOCHS, quick=_IMAGENET_QUICK,
-            description="as imagenet64-zhang-ce, with Zhang's class rebalancing",
+            "imagenet64-zhang-ce-rebalanced", "02", "classification", _TINY, width=_ZHANG_WIDTH,
+            size=64, rebalance=True, init_from="imagenet64-zhang-ce",
+            epochs={"quick": 4, "full": 1}, limit={"quick": 1000, "full": 50_000},
+            quick={**_IMAGENET_QUICK, "init_from": None},
+            description="imagenet64-zhang-ce fine-tuned with Zhang's class rebalancing "
+            "(one pass over 50,000 photos)",
         ),
         _pix2pix("cifar10-pix2pix", "cifar10",
                  "pix2pix: U-Net + PatchGAN, cGAN + 100 L1, CIFAR-10"),
@@ -179,14 +205,20 @@ EXPERIMENTS: dict[str, Experiment] = {
         _pix2pix("cifar10-pix2pix-noise", "cifar10",
                  "pix2pix, cGAN + 100 L1, with a Gaussian noise input channel, CIFAR-10",
                  noise_channels=1),
-        _pix2pix("imagenet64-pix2pix", "imagenet64",
-                 "pix2pix: U-Net + PatchGAN, cGAN + 100 L1, ImageNet 64x64"),
-        _cyclegan("cifar10"),
-        _cyclegan("imagenet64", ship=False),
+        _pix2pix("imagenet64-pix2pix", _TINY,
+                 "pix2pix: U-Net + PatchGAN, cGAN + 100 L1, Tiny ImageNet 64x64"),
+        _cyclegan("cifar10-cyclegan", "cifar10"),
+        _cyclegan("imagenet64-cyclegan", _TINY),
         Experiment(
             "cifar10-classifier", "05", "labels", "cifar10",
             "the judge of notebook 05: a small CNN classifying colour CIFAR-10 photos",
             batch_size=128, epochs={"quick": 1, "full": 10}, limit={"quick": 2000, "full": None},
+        ),
+        Experiment(
+            "tinyimagenet-classifier", "05", "labels", _TINY,
+            "the judge of notebook 05 on Tiny ImageNet: a ResNet-18 classifying colour photos",
+            network="TinyImageNetClassifier", size=64, batch_size=256, augment=True,
+            epochs={"quick": 1, "full": 30}, limit={"quick": 2000, "full": None},
         ),
     ]
 }  # fmt: skip
@@ -210,9 +242,38 @@ def _datasets(experiment: Experiment, profile: str, root: str | os.PathLike | No
     return train_set, val_set
 
 
+PRIOR_PHOTOS = 20_000
+"""The rebalancing prior counts the pixels of at most this many random training photos
+(82 M pixels at 64 px: plenty for 261 bins, and minutes less than all 98,984)."""
+
+
 def _prior(train_set) -> torch.Tensor:
-    """The empirical ab prior of a training set (for class rebalancing)."""
-    return ABGamut().prior(train_set[i]["ab"][None] for i in range(len(train_set)))
+    """The empirical ab prior of a training set (for class rebalancing), from batches
+    of at most :data:`PRIOR_PHOTOS` random photos (seeded)."""
+    photos = data.random_subset(train_set, PRIOR_PHOTOS, seed=1)
+    loader = torch.utils.data.DataLoader(photos, batch_size=500)
+    return ABGamut().prior(batch["ab"] for batch in loader)
+
+
+def _initialise(task: tasks.Task, name: str) -> None:
+    """Load the shipped weights of experiment ``name`` into the task's predicting
+    network (fine-tuning); the networks must match."""
+    source = weights_path(get(name))
+    if not source.is_file():
+        raise ValueError(f"init_from {name!r}: no shipped weights at {source}")
+    weights = train.load_checkpoint(source).build()
+    tasks.unwrap(task.nets[task.predict_net]).load_state_dict(weights.state_dict())
+
+
+def _class_count(dataset) -> int:
+    """How many classes a (possibly subset) labelled dataset has: its class list, else
+    the largest label + 1 (at least 1)."""
+    base = dataset.dataset if isinstance(dataset, torch.utils.data.Subset) else dataset
+    classes = getattr(base, "classes", None)
+    if classes:
+        return len(classes)
+    labels = getattr(base, "labels", None)
+    return max(int(labels.max()) + 1, 1) if labels is not None and len(labels) else 1
 
 
 def run(
@@ -227,6 +288,7 @@ def run(
     seed: int = 0,
     progress: bool = True,
     amp: bool = True,
+    time_limit: float | None = None,
 ) -> tuple[tasks.Task, list[dict], int]:
     """Train ``experiment`` with ``profile`` settings.
 
@@ -244,21 +306,29 @@ def run(
     seed-0 run of a shipped experiment exports its weights to :func:`weights_path`
     (``data/checkpoints/<name>.pt``). ``amp``: mixed precision on CUDA. CycleGAN trains
     on two disjoint halves of the training set (gray images from one, colour from
-    the other).
+    the other). ``time_limit``: seconds after which no new epoch starts
+    (:func:`colorlib.train.fit`); the record then says how many epochs ran.
+    Full runs of seed 0 also write every test image's metrics to
+    :func:`per_image_path` (the notebooks' paired intervals over the whole test set).
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
     if profile == "quick":
         experiment = dataclasses.replace(experiment, **experiment.quick)
+    train.seed_everything(seed)  # the networks' initial weights depend on the seed only
     train_set, val_set = _datasets(experiment, profile, root)
     image_size = train_set[0]["L"].shape[-1]
+    train.seed_everything(seed)
     task = tasks.make_task(
         experiment.task, image_size, network_name=experiment.network, loss=experiment.loss,
         dropout=experiment.dropout, width=experiment.width, lr=experiment.lr,
         prior=_prior(train_set) if experiment.rebalance else None,
         base_width=experiment.base_width, noise_channels=experiment.noise_channels,
         l1_weight=experiment.l1_weight, adversarial_weight=experiment.adversarial_weight,
+        classes=_class_count(train_set), augment=experiment.augment,
     )  # fmt: skip
+    if experiment.init_from is not None:
+        _initialise(task, experiment.init_from)
     paired_train_set = train_set
     if experiment.task == "cyclegan":  # unpaired: the pairing of L and ab is never seen
         train_set = tasks.UnpairedDataset(*tasks.split_halves(train_set, seed=seed))
@@ -268,6 +338,7 @@ def run(
         checkpoint_dir=checkpoint_dir or Path(out_root) / profile / _run_name(experiment, seed),
         seed=seed, device=device, lr_schedule="plateau" if experiment.plateau else None,
         progress=progress, amp=amp, checkpoint_every=experiment.checkpoint_every,
+        time_limit=time_limit,
     )  # fmt: skip
     if export is not None:
         train.export_weights(task, export, image_size, experiment.description)
@@ -276,20 +347,10 @@ def run(
             path = weights_path(experiment)
             path.parent.mkdir(parents=True, exist_ok=True)
             train.export_weights(task, path, image_size, experiment.description)
-        record = {
-            "experiment": dataclasses.asdict(experiment),
-            "seed": seed,
-            "device": _device_name(task.device),
-            "train_seconds": sum(r["seconds"] for r in history),
-            "final": {
-                "train": _final_metrics(task, data.random_subset(paired_train_set, len(val_set))),
-                "test": _final_metrics(task, val_set),
-            },
-            "history": history,
-        }
-        path = results_path(experiment.name, seed)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(record, indent=1) + "\n")
+        write_results(
+            experiment, seed, _scored_network(task), history, _device_name(task.device),
+            paired_train_set, val_set, device=task.device,
+        )  # fmt: skip
     return task, history, image_size
 
 
@@ -332,15 +393,113 @@ def _device_name(device: torch.device) -> str:
     return f"{device.type} ({os.cpu_count()} cores)"
 
 
-def _final_metrics(task: tasks.Task, dataset) -> dict[str, float]:
-    """Mean :func:`colorlib.evaluate.evaluate` metrics of the trained task on ``dataset``
-    (a classifier: its accuracy on the colour photos)."""
+def _scored_network(task: tasks.Task) -> torch.nn.Module:
+    """What a record scores: the colorizer, or a classifier's network (eval mode)."""
     if task.kind == "labels":
-        classifier = tasks.unwrap(task.nets["net"])
-        return {"accuracy": evaluate.accuracy(classifier, dataset), "images": len(dataset)}
-    colorizer = task.colorizer().to(task.device).eval()
-    values = evaluate.evaluate(evaluate.predict(colorizer, dataset, device=task.device))
-    return {k: float(v.mean()) for k, v in values.items()} | {"images": len(dataset)}
+        return tasks.unwrap(task.nets["net"]).eval()
+    return task.colorizer().to(task.device).eval()
+
+
+def write_results(
+    experiment: Experiment,
+    seed: int,
+    model: torch.nn.Module | None,
+    history: list[dict],
+    device_name: str,
+    train_set,
+    test_set,
+    *,
+    device: str | torch.device = "cpu",
+    train_scored: int | None = None,
+    note: str | None = None,
+) -> dict:
+    """Score a full run and write its record (and, for seed 0, per-image metrics).
+
+    Args:
+        model: the trained colorizer (L -> ab, Lab units), or a classifier (task
+            ``"labels"``: sRGB -> logits); None when the weights were not kept: the
+            last epoch's validation metrics are then the record's test metrics.
+        history: the run's per-epoch history (:func:`colorlib.train.fit`).
+        device_name: where it was trained (for the record).
+        train_set, test_set: the run's data; the train metrics use
+            ``train_scored`` random training photos (default: as many as test photos).
+        device: where to score.
+        note: a line stored in the record (e.g. how it was made).
+
+    Returns:
+        The record written to :func:`results_path`.
+    """
+    is_classifier = experiment.task == "labels"
+    record = {
+        "experiment": dataclasses.asdict(experiment),
+        "seed": seed,
+        "device": device_name,
+        "train_seconds": sum(r["seconds"] for r in history),
+        "epochs_run": len(history),
+        "data": {"train": len(train_set), "test": len(test_set)},
+        "history": history,
+    }
+    if note:
+        record["note"] = note
+    prior, test_values = None, None
+    if model is None:  # weights not kept: the last epoch's validation is the final score
+        last = history[-1]
+        test = {k[4:]: v for k, v in last.items() if k.startswith("val_")}
+        record["final"] = {"test": test | {"images": len(test_set)}}
+    else:
+        prior = None if is_classifier else _prior(train_set)
+        test_values = _values(model, is_classifier, test_set, prior, device)
+        train_part = data.random_subset(train_set, train_scored or len(test_set))
+        train_values = _values(model, is_classifier, train_part, prior, device)
+        record["final"] = {
+            "train": _means(train_values, len(train_part)),
+            "test": _means(test_values, len(test_set)),
+        }
+    if seed == 0 and prior is not None:
+        _save_per_image({**test_values, "prior": prior}, per_image_path(experiment.name))
+    path = results_path(experiment.name, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1) + "\n")
+    return record
+
+
+def _values(
+    model: torch.nn.Module, is_classifier: bool, dataset, prior: torch.Tensor | None, device
+) -> dict[str, torch.Tensor]:
+    """Per-image :func:`colorlib.evaluate.evaluate` metrics of a colorizer on
+    ``dataset``, with ``auc_rebalanced`` when the training ``prior`` is given (a
+    classifier: ``{"accuracy": (N,) 0/1}``)."""
+    if is_classifier:
+        return {"accuracy": evaluate.classifier_correct(model, dataset).float()}
+    prediction = evaluate.predict(model, dataset, device=device)
+    values = evaluate.evaluate(prediction)
+    if prior is not None:
+        values["auc_rebalanced"] = evaluate.rebalanced_auc(prediction, prior)
+    return values
+
+
+def _means(values: dict[str, torch.Tensor], images: int) -> dict[str, float]:
+    return {k: float(v.double().mean()) for k, v in values.items()} | {"images": images}
+
+
+def per_image_path(name: str) -> Path:
+    """``data/results/per_image/<name>.pt``: every test image's metrics (seed 0), and
+    the training set's ab ``prior`` (Q,) behind ``auc_rebalanced``."""
+    return RESULTS / "per_image" / f"{name}.pt"
+
+
+def _save_per_image(values: dict[str, torch.Tensor], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({k: v.float() for k, v in values.items()}, path)
+
+
+def load_per_image(name: str) -> dict[str, torch.Tensor] | None:
+    """The per-image test metrics of experiment ``name``'s full run (float32 (N,) each,
+    in the test set's order), or None when there is no such file."""
+    path = per_image_path(name)
+    if not path.is_file():
+        return None
+    return {k: v.double() for k, v in torch.load(path, weights_only=True).items()}
 
 
 def train_or_load(

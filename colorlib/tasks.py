@@ -291,13 +291,19 @@ class LabelTask(_OneNetworkTask):
 
     kind = "labels"
 
-    def __init__(self, model: nn.Module, lr: float = 1e-3):
-        super().__init__({"net": model}, {"net": _adam([model], lr)}, {"lr": lr})
+    def __init__(self, model: nn.Module, lr: float = 1e-3, augment: bool = False):
+        config = {"lr": lr, "augment": augment}
+        super().__init__({"net": model}, {"net": _adam([model], lr)}, config)
 
     def _loss(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
         with self.autocast():
             logits = self.nets["net"](batch["rgb"])
         return F.cross_entropy(logits.float(), batch["label"]), logits
+
+    def train_step(self, batch):
+        if self.config.get("augment"):
+            batch = {**batch, "rgb": augment_photos(batch["rgb"])}
+        return super().train_step(batch)
 
     def eval_step(self, batch):
         loss, logits = self._loss(batch)
@@ -306,6 +312,18 @@ class LabelTask(_OneNetworkTask):
 
     def colorizer(self) -> Colorizer:
         raise TypeError("a LabelTask classifies photos; it has no colorizer")
+
+
+def augment_photos(rgb: torch.Tensor, shift: int = 4) -> torch.Tensor:
+    """Random horizontal flips (each photo) and a random shift of up to ``shift`` pixels
+    (reflect-padded; one shift per batch): the usual light augmentation for training a
+    classifier on small photos. ``(N, 3, S, S)`` -> same shape; uses torch's RNG."""
+    flip = torch.rand(rgb.shape[0], 1, 1, 1, device=rgb.device) < 0.5
+    rgb = torch.where(flip, rgb.flip(-1), rgb)
+    size = rgb.shape[-1]
+    padded = F.pad(rgb, (shift, shift, shift, shift), mode="reflect")
+    dy, dx = (int(v) for v in torch.randint(0, 2 * shift + 1, (2,)))
+    return padded[..., dy : dy + size, dx : dx + size]
 
 
 def _set_requires_grad(nets: Iterable[nn.Module], flag: bool) -> None:
@@ -564,6 +582,8 @@ def make_task(
     noise_channels: int = 0,
     l1_weight: float = 100.0,
     adversarial_weight: float = 1.0,
+    classes: int = 10,
+    augment: bool = False,
 ) -> Task:
     """Build a task with the networks the study uses, by name (for the CLI and notebooks).
 
@@ -577,7 +597,9 @@ def make_task(
       ``adversarial_weight`` as :class:`Pix2PixTask`.
     - ``"cyclegan"``: two ``ResnetGenerator(base_width)`` (L -> ab, Lab -> L) + two
       PatchGANs.
-    - ``"labels"``: ``CifarClassifier`` on colour photos (not a colorizer).
+    - ``"labels"``: ``CifarClassifier`` (or ``network_name="TinyImageNetClassifier"``)
+      over ``classes`` classes, on colour photos (not a colorizer); ``augment`` adds
+      random flips and shifts (:func:`augment_photos`).
 
     ``lr`` defaults to each method's published value (1e-3 CNNs, 2e-4 GANs).
     """
@@ -593,7 +615,13 @@ def make_task(
             raise ValueError(f"regression trains SeedCNN or ZhangNet, not {name!r}")
         return RegressionTask(net, loss=loss, lr=lr or 1e-3, beta=beta)
     if kind == "labels":
-        return LabelTask(network("CifarClassifier"), lr=lr or 1e-3)
+        name = network_name or "CifarClassifier"
+        if name not in ("CifarClassifier", "TinyImageNetClassifier"):
+            raise ValueError(f"labels trains CifarClassifier or TinyImageNetClassifier: {name!r}")
+        net = network(name) if name == "CifarClassifier" and classes == 10 else network(
+            name, classes=classes
+        )
+        return LabelTask(net, lr=lr or 1e-3, augment=augment)
     if kind == "classification":
         gamut = ABGamut()
         net = network("ZhangNet", width=width, bins=gamut.Q)

@@ -526,6 +526,7 @@ def fit(
     sync_batchnorm: bool = False,
     checkpoint_every: int = 1,
     callbacks: Sequence[Callable[[dict], None]] = (),
+    time_limit: float | None = None,
 ) -> list[dict]:
     """Train ``task`` for ``epochs`` epochs in total; return the per-epoch history.
 
@@ -552,6 +553,10 @@ def fit(
         log_every: steps between loss syncs (bar update and NaN check).
         sync_batchnorm: under DDP on CUDA, convert BatchNorm to SyncBatchNorm.
         callbacks: called on rank 0 with each epoch's history record, after it is saved.
+        time_limit: seconds of training (this call) after which no new epoch starts;
+            the run then ends early after a complete epoch, checkpointed, and the
+            history says how many epochs ran. None: no limit. For sizing runs to a
+            rented GPU's time; a run ended this way resumes to ``epochs`` later.
 
     Returns:
         list of dicts, one per epoch: ``epoch`` (1-based), ``step``, ``train_<loss>``,
@@ -582,6 +587,7 @@ def fit(
             _wrap_ddp(task, dev, sync_batchnorm)
         local_batch = batch_size // d.world
         show = progress and d.main
+        started = time.perf_counter()
         for epoch in tqdm(
             range(start, epochs), desc="epochs", disable=not show, initial=start, total=epochs
         ):
@@ -617,19 +623,33 @@ def fit(
             record.update(_lrs(task))
             record["seconds"] = time.perf_counter() - began
             history.append(record)
-            due = (epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs
+            out_of_time = time_limit is not None and _agreed(
+                d, time.perf_counter() - started > time_limit, dev
+            )
+            due = (epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs or out_of_time
             if d.main and folder is not None and due:
                 _save_checkpoint(last, task, schedulers, epoch + 1, step, history)
                 _write_history(folder / HISTORY_FILE, history)
             if d.main:
                 for callback in callbacks:
                     callback(record)
+            if out_of_time:
+                break
         return history
     finally:
         for name, net in task.nets.items():
             task.nets[name] = unwrap(net)
         if d.created_group:
             dist.destroy_process_group()
+
+
+def _agreed(d: _Dist, flag: bool, device: torch.device) -> bool:
+    """``flag`` as rank 0 sees it, on every rank (so all ranks stop together)."""
+    if d.world == 1:
+        return flag
+    value = torch.tensor([float(flag)], device=device)
+    dist.broadcast(value, src=0)
+    return bool(value.item())
 
 
 def _make_schedulers(task: Task, lr_schedule: str | None, patience: int) -> dict:

@@ -31,8 +31,10 @@ sys.path.insert(0, str(ROOT))
 
 from colorlib.experiments import EXPERIMENTS  # noqa: E402
 
-SEEDED_NOTEBOOKS = ("02",)
-"""Notebooks whose experiments are also trained with the extra ``--seeds``."""
+SEEDED = tuple(f"imagenet32-seedcnn-{loss}" for loss in ("l2", "l2-dropout", "smoothl1"))
+"""Experiments also trained with the extra ``--seeds`` (the poster's three losses)."""
+RANK = {"cyclegan": 0, "pix2pix": 1, "labels": 2, "classification": 3, "regression": 4}
+"""Job order: the longest first (GANs, the judge, the wide 64 px networks, the rest)."""
 
 
 def _jobs(only: list[str], seeds: list[int]) -> list[tuple[str, int]]:
@@ -44,17 +46,11 @@ def _jobs(only: list[str], seeds: list[int]) -> list[tuple[str, int]]:
     )
     if unknown:
         raise SystemExit(f"train_full: unknown experiments or notebooks: {sorted(unknown)}")
-    jobs = [
-        (e.name, seed)
-        for e in chosen
-        for seed in (seeds if e.notebook in SEEDED_NOTEBOOKS else [0])
-    ]
-    # the longest first: GANs, then the wide 64 px networks, then the rest
-    rank = {"cyclegan": 0, "pix2pix": 1, "classification": 2, "regression": 3}
-    return sorted(jobs, key=lambda j: (rank[EXPERIMENTS[j[0]].task], j[1], j[0]))
+    jobs = [(e.name, seed) for e in chosen for seed in (seeds if e.name in SEEDED else [0])]
+    return sorted(jobs, key=lambda j: (RANK[EXPERIMENTS[j[0]].task], j[1], j[0]))
 
 
-def _run(job: tuple[str, int], log_dir: Path, deadline: float) -> dict:
+def _run(job: tuple[str, int], log_dir: Path, deadline: float, minutes: float | None) -> dict:
     name, seed = job
     stem = name if seed == 0 else f"{name}-seed{seed}"
     record = {"experiment": name, "seed": seed, "rc": None, "seconds": 0.0, "amp": True}
@@ -63,6 +59,8 @@ def _run(job: tuple[str, int], log_dir: Path, deadline: float) -> dict:
         return record
     base = [sys.executable, "-m", "colorlib", "train", "--experiment", name]
     base += ["--profile", "full", "--seed", str(seed), "--no-progress"]
+    if minutes is not None:
+        base += ["--max-minutes", str(minutes)]
     began = time.time()
     with open(log_dir / f"{stem}.log", "w") as log:
         for amp in (True, False):
@@ -86,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--seeds", nargs="+", type=int, default=[0],
-        help=f"seeds for the experiments of notebooks {SEEDED_NOTEBOOKS} (default 0)",
+        help="extra seeds for the experiments in SEEDED (default 0 only)",
     )  # fmt: skip
     parser.add_argument("--jobs", type=int, default=1, help="processes at once (default 1)")
     parser.add_argument("--log-dir", default="runs/full/logs", help="default runs/full/logs")
@@ -94,14 +92,27 @@ def main(argv: list[str] | None = None) -> int:
         "--deadline", type=float, default=float("inf"),
         help="seconds from now after which no job starts or is retried (default none)",
     )  # fmt: skip
-    parser.add_argument("--list", action="store_true", help="print the jobs and exit")
+    parser.add_argument(
+        "--max-minutes", type=float,
+        help="each job starts no new epoch after this many minutes of training",
+    )  # fmt: skip
+    parser.add_argument(
+        "--list", "--dry-run", action="store_true", dest="list",
+        help="print every job with its method and settings, and exit",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be >= 1")
     jobs = _jobs(args.only, args.seeds)
     if args.list:
         for name, seed in jobs:
-            print(f"{name} seed {seed}: {EXPERIMENTS[name].description}")
+            e = EXPERIMENTS[name]
+            settings = f"{e.task}, {e.network or '-'}, loss {e.loss}, {e.dataset}"
+            size = f" {e.size}px" if e.size else ""
+            print(
+                f"{name} seed {seed}: {settings}{size}, batch {e.batch_size}, "
+                f"{e.epochs['full']} epochs (full): {e.description}"
+            )
         return 0
     log_dir = ROOT / args.log_dir
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -111,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     print(f"[train_full] {len(jobs)} jobs, {args.jobs} at a time, logs in {log_dir}", flush=True)
     with ThreadPoolExecutor(args.jobs) as pool:
-        records = list(pool.map(lambda job: _run(job, log_dir, deadline), jobs))
+        records = list(pool.map(lambda job: _run(job, log_dir, deadline, args.max_minutes), jobs))
     (log_dir / "jobs.json").write_text(json.dumps(records, indent=1) + "\n")
     failed = [r for r in records if r["rc"] != 0]
     for r in failed:

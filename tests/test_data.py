@@ -493,7 +493,7 @@ def test_bad_arguments_are_clear_value_errors(tmp_path):
         data.load("sample", size=0)
     with pytest.raises(ValueError, match="size"):
         data.load("sample", size=32.0)
-    with pytest.raises(ValueError, match="cifar10 only"):
+    with pytest.raises(ValueError, match="cifar10 and tinyimagenet only"):
         data.load("imagenet64", download=True)
 
 

@@ -11,11 +11,12 @@ predicts ``colorlib.normalize_ab(ab)`` (ab / 110) or logits over quantised ab bi
   al., CVPR 2017, conditional GAN.
 - :class:`ResnetGenerator` (:mod:`.cyclegan`): Zhu et al., ICCV 2017.
 - :class:`CifarClassifier` (:mod:`.classifier`): not a colorizer; the CIFAR-10
-  classifier that judges colorizations in notebook 05 (sRGB in, class logits out).
+  classifier that judges colorizations in notebook 05 (sRGB in, class logits out);
+  :class:`TinyImageNetClassifier`, the same judge for Tiny ImageNet (a ResNet-18).
 - :func:`receptive_field` (:mod:`.geometry`): receptive field of a conv stack.
 """
 
-from colorlib.models.classifier import CifarClassifier
+from colorlib.models.classifier import CifarClassifier, TinyImageNetClassifier
 from colorlib.models.cyclegan import ResnetGenerator
 from colorlib.models.geometry import receptive_field
 from colorlib.models.pix2pix import PatchDiscriminator, UNetGenerator
@@ -27,6 +28,7 @@ __all__ = [
     "PatchDiscriminator",
     "ResnetGenerator",
     "SeedCNN",
+    "TinyImageNetClassifier",
     "UNetGenerator",
     "ZhangNet",
     "receptive_field",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["CifarClassifier"]
+__all__ = ["CifarClassifier", "TinyImageNetClassifier"]
 
 CLASSIFIER_WIDTHS = (32, 64, 128)
 
@@ -55,3 +55,33 @@ class CifarClassifier(nn.Sequential):
 
     def forward(self, rgb: torch.Tensor) -> torch.Tensor:
         return super().forward((rgb - 0.5) / 0.25)
+
+
+class TinyImageNetClassifier(nn.Module):
+    """sRGB ``(N, 3, 64, 64)`` in [0, 1] -> logits ``(N, classes)``: the judge of
+    semantic interpretability on Tiny ImageNet (Zhang et al. used VGG-16 on ImageNet).
+
+    torchvision's ResNet-18 (He et al. 2016; taken from torchvision, not rewritten),
+    with the stem sized for 64 px photos: a 3x3 stride-1 first convolution instead of
+    7x7 stride 2 (the max-pool stays), so the residual stages see 32, 16, 8 and 4
+    pixels. Inputs are standardised inside with the ImageNet channel means and
+    deviations. 11.3 M parameters (about 11 MB as int8).
+
+    Args:
+        classes: number of classes (202 in the Tiny ImageNet copy of the study).
+    """
+
+    MEAN = (0.485, 0.456, 0.406)
+    STD = (0.229, 0.224, 0.225)
+
+    def __init__(self, classes: int = 200) -> None:
+        super().__init__()
+        from torchvision.models import resnet18
+
+        self.net = resnet18(num_classes=classes)
+        self.net.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
+        self.register_buffer("mean", torch.tensor(self.MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(self.STD).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, rgb: torch.Tensor) -> torch.Tensor:
+        return self.net((rgb - self.mean) / self.std)
