@@ -60,6 +60,7 @@ __all__ = [
     "accuracy",
     "classifier_correct",
     "judge",
+    "word_difference",
     "baselines",
     "bootstrap_ci",
     "by_class",
@@ -419,6 +420,50 @@ def paired_difference(
     gain = -mean if lower_is_better else mean
     verdict = "better" if gain > margin else "worse" if gain < -margin else "tie"
     return mean, margin, verdict
+
+
+def word_difference(
+    a: str,
+    b: str,
+    values_a: torch.Tensor,
+    values_b: torch.Tensor,
+    metric: str = "ab L2",
+    lower_is_better: bool = True,
+    unit: str = "",
+    words: tuple[str, str] | None = None,
+) -> str:
+    """One sentence that judges ``a`` against ``b`` from a paired 95% interval.
+
+    The verdict is worded from the numbers, never typed by hand: "better" or "worse"
+    when the interval of the mean per-image difference excludes zero, otherwise "no
+    difference detectable" with the interval's width (the smallest difference this
+    test set could have shown).
+
+    Args:
+        a, b: the two methods' names.
+        values_a, values_b: ``(N,)`` per-image values of one metric, same images.
+        metric: its name for the sentence; ``lower_is_better``: its direction.
+        unit: appended to the numbers (e.g. ``" Lab units"``).
+        words: for a measure with no better direction, what a higher and a lower
+            value mean, e.g. ``("more colourful", "less colourful")``: the sentence
+            then says "A is more colourful than B" rather than better or worse.
+
+    Returns:
+        e.g. ``"L2 + dropout is worse than L2 on ab L2: +0.31 [+0.22, +0.40] Lab
+        units (paired 95% interval, 9,902 photos)"``.
+    """
+    mean, margin, verdict = paired_difference(values_a, values_b, lower_is_better)
+    interval = f"{mean:+.2f} [{mean - margin:+.2f}, {mean + margin:+.2f}]{unit}"
+    where = f"(paired 95% interval, {len(values_a):,} photos)"
+    if verdict == "tie":
+        return (
+            f"{a} vs {b} on {metric}: no difference detectable, {interval} {where}; "
+            f"differences under {2 * margin:.2f} could not show"
+        )
+    if words is not None:
+        return f"{a} is {words[0] if mean > 0 else words[1]} than {b}: {interval} {where}"
+    word = "better" if verdict == "better" else "worse"
+    return f"{a} is {word} than {b} on {metric}: {interval} {where}"
 
 
 @torch.no_grad()

@@ -35,6 +35,8 @@ __all__ = [
     "RESULTS",
     "Experiment",
     "get",
+    "baselines_path",
+    "load_baselines",
     "load_per_image",
     "load_results",
     "per_image_path",
@@ -42,6 +44,7 @@ __all__ = [
     "run",
     "train_or_load",
     "weights_path",
+    "write_baselines",
     "write_results",
 ]
 
@@ -191,10 +194,10 @@ EXPERIMENTS: dict[str, Experiment] = {
         Experiment(
             "imagenet64-zhang-ce-rebalanced", "02", "classification", _TINY, width=_ZHANG_WIDTH,
             size=64, rebalance=True, init_from="imagenet64-zhang-ce",
-            epochs={"quick": 4, "full": 1}, limit={"quick": 1000, "full": 50_000},
+            epochs={"quick": 4, "full": 1}, limit={"quick": 1000, "full": 6_000},
             quick={**_IMAGENET_QUICK, "init_from": None},
             description="imagenet64-zhang-ce fine-tuned with Zhang's class rebalancing "
-            "(one pass over 50,000 photos)",
+            "(one pass over 6,000 photos)",
         ),
         _pix2pix("cifar10-pix2pix", "cifar10",
                  "pix2pix: U-Net + PatchGAN, cGAN + 100 L1, CIFAR-10"),
@@ -238,9 +241,13 @@ def _datasets(experiment: Experiment, profile: str, root: str | os.PathLike | No
     limit = experiment.limit[profile]
     if limit is not None:  # a seeded random subset: the datasets may be sorted by class
         train_set = data.random_subset(train_set, limit)
-        val_set = data.random_subset(val_set, max(limit // 5, 1))
+        if profile == "quick":  # a full run is scored on the whole test split
+            val_set = data.random_subset(val_set, max(limit // 5, 1))
     return train_set, val_set
 
+
+TRAIN_SCORED = 2_000
+"""Random training photos a full run's record scores (its "train" metrics)."""
 
 PRIOR_PHOTOS = 20_000
 """The rebalancing prior counts the pixels of at most this many random training photos
@@ -300,8 +307,9 @@ def run(
     ``out_root/<profile>/<name>/``, ``<name>-seed<k>/`` for seed k > 0; an
     interrupted run resumes there). ``export``
     writes compact weights (int8 matrices, fp16 rest) to that path. Without it, a
-    ``full`` run writes its final train and test metrics (on as many training as test
-    images), device, wall time and history to :func:`results_path` (seed 0:
+    ``full`` run writes its final train and test metrics (on :data:`TRAIN_SCORED`
+    random training photos and every test photo), device, wall time and history to
+    :func:`results_path` (seed 0:
     ``data/results/<name>.json``; other seeds under ``data/results/seeds/``), and a
     seed-0 run of a shipped experiment exports its weights to :func:`weights_path`
     (``data/checkpoints/<name>.pt``). ``amp``: mixed precision on CUDA. CycleGAN trains
@@ -315,10 +323,9 @@ def run(
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
     if profile == "quick":
         experiment = dataclasses.replace(experiment, **experiment.quick)
-    train.seed_everything(seed)  # the networks' initial weights depend on the seed only
     train_set, val_set = _datasets(experiment, profile, root)
     image_size = train_set[0]["L"].shape[-1]
-    train.seed_everything(seed)
+    train.seed_everything(seed)  # the networks' initial weights depend on the seed only
     task = tasks.make_task(
         experiment.task, image_size, network_name=experiment.network, loss=experiment.loss,
         dropout=experiment.dropout, width=experiment.width, lr=experiment.lr,
@@ -349,7 +356,7 @@ def run(
             train.export_weights(task, path, image_size, experiment.description)
         write_results(
             experiment, seed, _scored_network(task), history, _device_name(task.device),
-            paired_train_set, val_set, device=task.device,
+            paired_train_set, val_set, device=task.device, train_scored=TRAIN_SCORED,
         )  # fmt: skip
     return task, history, image_size
 
@@ -491,6 +498,41 @@ def per_image_path(name: str) -> Path:
 def _save_per_image(values: dict[str, torch.Tensor], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({k: v.float() for k, v in values.items()}, path)
+
+
+def baselines_path(dataset: str, size: int) -> Path:
+    """``data/results/per_image/<dataset><size>-baselines.pt``."""
+    return RESULTS / "per_image" / f"{dataset}{size}-baselines.pt"
+
+
+def write_baselines(dataset: str, size: int, root: str | os.PathLike | None = None) -> dict:
+    """Per-image metrics of the gray guess and the mean colouring on the whole test
+    split of ``dataset`` at ``size`` (with ``auc_rebalanced`` under the training
+    prior), saved to :func:`baselines_path` for the notebooks' whole-test-set tables.
+
+    Returns:
+        ``{"gray guess": {metric: (N,)}, "mean colouring": {...}, "prior": (Q,),
+        "mean_ab": (2,)}``.
+    """
+    train_set = data.load(dataset, "train", root=root, size=size)
+    test_set = data.load(dataset, "test", root=root, size=size)
+    prior = _prior(train_set)
+    mean_ab = evaluate.mean_ab(data.random_subset(train_set, PRIOR_PHOTOS, seed=1))
+    content: dict = {"prior": prior, "mean_ab": mean_ab}
+    for name, guess in evaluate.baselines(test_set, mean_ab).items():
+        values = evaluate.evaluate(guess)
+        values["auc_rebalanced"] = evaluate.rebalanced_auc(guess, prior)
+        content[name] = {k: v.float() for k, v in values.items()}
+    path = baselines_path(dataset, size)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(content, path)
+    return content
+
+
+def load_baselines(dataset: str, size: int) -> dict | None:
+    """What :func:`write_baselines` saved (None when there is no such file)."""
+    path = baselines_path(dataset, size)
+    return torch.load(path, weights_only=True) if path.is_file() else None
 
 
 def load_per_image(name: str) -> dict[str, torch.Tensor] | None:

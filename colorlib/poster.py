@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["CONCLUSIONS", "LOSSES", "TABLE", "comparison_table", "relative"]
+__all__ = ["CONCLUSIONS", "LOSSES", "TABLE", "ZHANG_TABLE1", "comparison_table", "relative"]
 
 LOSSES = ("L2", "L2 + dropout", "Smooth L1", "cross-entropy")
 """The table's columns, in the poster's order."""
@@ -102,3 +102,12 @@ def comparison_table(ours: Mapping[str, Mapping[str, float]]) -> str:
             f"{_fmt(ours_rel['train'].get(loss)):>8}{_fmt(ours_rel['test'].get(loss)):>8}"
         )
     return "\n".join(lines)
+
+
+ZHANG_TABLE1 = {
+    "raw AuC %": {"Zhang et al. (full)": 89.5, "gray guess": 89.1},
+    "rebalanced AuC %": {"Zhang et al. (full)": 67.3, "gray guess": 58.0},
+}
+"""Anchors from Zhang et al. 2016, Table 1 (ImageNet val, their full model with class
+rebalancing, and the gray "ab = 0" guess): AuC of the per-pixel ab-error CDF over
+thresholds 0-150, raw and class-rebalanced, in percent."""

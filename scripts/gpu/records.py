@@ -29,9 +29,14 @@ def main() -> int:
     parser.add_argument("runs", type=Path, help="folder of <name>[-seed<k>]/history.json")
     parser.add_argument("--device-name", required=True, help="where the runs were trained")
     parser.add_argument("--train-scored", type=int, default=2000, help="default 2000")
+    parser.add_argument("--note", help="a line for the records (default: the GPU call's story)")
     parser.add_argument("--only", nargs="*", default=[], help="run folder names")
+    parser.add_argument(
+        "--baselines", action="store_true",
+        help="also write the gray guess's and mean colouring's per-image val metrics",
+    )  # fmt: skip
     args = parser.parse_args()
-    note = (
+    note = args.note or (
         "trained on the GPU with a 5-minute budget (16 jobs at once); scored on the CPU "
         "afterwards (scripts/gpu/records.py)"
     )
@@ -61,6 +66,11 @@ def main() -> int:
         test = record["final"]["test"]
         shown = {k: round(v, 4) for k, v in test.items() if isinstance(v, float)}
         print(f"[records] {folder.name}: {len(history)} epochs, test {shown}", flush=True)
+    if args.baselines:
+        for size in (32, 64):
+            experiments.write_baselines("tinyimagenet", size)
+            path = experiments.baselines_path("tinyimagenet", size)
+            print(f"[records] baselines at {size} px: {path}")
     return 0
 
 

@@ -1,0 +1,46 @@
+"""Print the table of shipped weights for data/checkpoints/README.md, from the files
+and their training records (so that no size, epoch count or time is typed by hand).
+
+    python scripts/checkpoints_table.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from colorlib import experiments  # noqa: E402
+
+
+def main() -> int:
+    rows, total = [], 0
+    for experiment in experiments.EXPERIMENTS.values():
+        path = experiments.weights_path(experiment)
+        if not experiment.ship or not path.is_file():
+            continue
+        size = path.stat().st_size
+        total += size
+        runs = experiments.load_results(experiment.name)
+        how = "no record"
+        if runs:
+            record = runs[0]
+            epochs = record.get("epochs_run", len(record["history"]))
+            seconds = record.get("train_seconds") or sum(h["seconds"] for h in record["history"])
+            device = record.get("device", "a device its record does not name")
+            how = f"{epochs} epoch{'s' * (epochs != 1)}, {seconds / 60:.1f} min on {device}"
+        relative = path.relative_to(experiments.weights_path(experiment).parents[1])
+        rows.append(
+            f"| `{relative.as_posix()}` | {experiment.description} | {experiment.notebook} "
+            f"| {size / 1e6:.1f} MB | {how} |"
+        )
+    print("| file | experiment | notebook | size | how it was trained |")
+    print("|---|---|---|---|---|")
+    print("\n".join(rows))
+    print(f"\nTotal: {total / 1e6:.1f} MB.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
