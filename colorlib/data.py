@@ -334,12 +334,12 @@ def load_or_sample(
     colourless = getattr(dataset, "colourless", 0)
     left_out = f" ({colourless:,} colourless photos left out)" if colourless else ""
     return dataset, (
-        f"{label} {dataset_split(dataset, split)} split: {len(dataset):,} images{left_out}, "
+        f"{label} {_split_name(dataset, split)} split: {len(dataset):,} images{left_out}, "
         f"{dataset.size}x{dataset.size}, from {_where(dataset, root)}"
     )
 
 
-def dataset_split(dataset: Dataset, split: str) -> str:
+def _split_name(dataset: Dataset, split: str) -> str:
     """The split's own name: Tiny ImageNet's test split is its ``val`` folder."""
     return "val" if "tiny-imagenet" in str(getattr(dataset, "source", "")) else split
 

@@ -53,6 +53,7 @@ __all__ = [
     "NATIVE_SIZE",
     "CHROMA_SPREAD",
     "find",
+    "places",
     "read_split",
     "box_downsample",
     "download",
