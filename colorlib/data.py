@@ -45,6 +45,14 @@ rows hold the R plane, then G, then B, each row-major; ``labels`` are 1-based, s
 ILSVRC-2012 class") becomes -1. Everything is held in memory: fine for the subsets in
 ``../shared/datasets`` (2,000 images), not for the full 1.28 M-image release.
 
+``"tinyimagenet"`` (S = 64, or 32 box-filtered): Tiny ImageNet (CS231n), read from
+``R/tiny-imagenet-200.zip`` (in place, never extracted) or the extracted
+``R/tiny-imagenet-200/`` (also under ``R/tinyimagenet/``); see
+:mod:`colorlib.tinyimagenet`. Labels index ``wnids.txt``; ``"test"`` means its
+``val`` split (the official test labels were never published); colourless photos
+are left out and counted in ``dataset.colourless``. Only the uint8 photos are cached
+(``lab`` is None): Lab is computed per batch.
+
 Photo folders: ``"sample"`` (the bundled ``data/sample``), ``"imagenet-photos"``, or
 any folder path (``"~/photos"``, ``"./holiday"``; a name that contains a path
 separator or names an existing folder). If the folder has a ``train``, ``test`` or
