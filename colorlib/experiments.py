@@ -321,9 +321,15 @@ def run(
     (:func:`colorlib.train.fit`); the record then says how many epochs ran.
     Full runs of seed 0 also write every test image's metrics to
     :func:`per_image_path` (the notebooks' paired intervals over the whole test set).
+
+    Raises:
+        ValueError: an ``export`` path whose folder is missing or not writable (checked
+            before any training), and everything :func:`colorlib.train.fit` refuses.
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+    if export is not None:
+        _check_export(Path(export))
     if profile == "quick":
         experiment = dataclasses.replace(experiment, **experiment.quick)
     train_set, val_set = _datasets(experiment, profile, root)
@@ -362,6 +368,20 @@ def run(
             paired_train_set, val_set, device=task.device, train_scored=TRAIN_SCORED,
         )  # fmt: skip
     return task, history, image_size
+
+
+def _check_export(path: Path) -> None:
+    """Refuse, before any training, an ``export`` path that could not be written after it."""
+    if path.is_dir():
+        raise ValueError(f"export path {path} is a folder; give a file name such as {path}/NAME.pt")
+    folder = path.parent
+    if not folder.is_dir():
+        raise ValueError(
+            f"export folder {folder} does not exist (or is not a folder); create it first "
+            "or export elsewhere"
+        )
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"export folder {folder} is not writable; export elsewhere")
 
 
 def weights_path(experiment: Experiment) -> Path:

@@ -9,6 +9,14 @@ output of the cells tagged ``summary`` (results tables, comparisons with the pos
 key figures), notebook by notebook. The figures are also written as PNG files to
 ``runs/<profile>/figures/<notebook>-<k>.png`` (the README's results figure is one).
 
+Parameters are checked before anything runs (:func:`check_parameters`): papermill
+writes ``-p`` names into the notebook as code and only warns about unknown ones, so a
+name must be a Python identifier defined in a notebook's ``parameters`` cell. A full
+retrain (``--profile full -p retrain true``) replaces the shipped, git-tracked
+``data/checkpoints/*.pt`` and ``data/results/*.json`` (the notebooks pass ``profile``
+and ``retrain`` to :func:`colorlib.experiments.train_or_load`); it is refused unless
+``overwrite_shipped`` (``--overwrite-shipped``) is given.
+
 papermill does the executing (a well-kept library); this module only chooses what
 to run, collects the results and writes the report.
 """
@@ -18,13 +26,24 @@ from __future__ import annotations
 import base64
 import html
 import json
+import keyword
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-__all__ = ["NOTEBOOKS", "NotebookRun", "find_notebooks", "parse_value", "run_all", "write_summary"]
+__all__ = [
+    "NOTEBOOKS",
+    "NotebookRun",
+    "check_parameters",
+    "find_notebooks",
+    "notebook_parameters",
+    "parse_value",
+    "run_all",
+    "write_summary",
+]
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 """The project's numbered notebooks."""
@@ -76,6 +95,70 @@ def parse_value(text: str):
         return text
 
 
+SHIPPED_FILES = "data/checkpoints/*.pt and data/results/*.json"
+"""The git-tracked files a full retrain (profile full, retrain true) writes over."""
+
+
+def notebook_parameters(notebooks: list[Path]) -> set[str]:
+    """The names in the ``parameters`` cells of ``notebooks`` (papermill reads them)."""
+    import papermill
+
+    names: set[str] = set()
+    with warnings.catch_warnings():  # nbformat's notes on cell ids are no news to a user
+        warnings.simplefilter("ignore")
+        for path in notebooks:
+            names |= set(papermill.inspect_notebook(str(path)))
+    return names
+
+
+def check_parameters(
+    parameters: dict, notebooks: list[Path], profile: str, overwrite_shipped: bool = False
+) -> None:
+    """Refuse parameters papermill would paste into the notebooks unchecked.
+
+    Raises:
+        ValueError: a name that is not a Python identifier (papermill writes names as
+            code), ``profile`` (use the ``profile`` argument, ``--profile``), a name no
+            notebook's ``parameters`` cell defines (the message lists the valid ones),
+            or a full retrain (``profile="full"``, ``retrain`` true), which replaces
+            the shipped :data:`SHIPPED_FILES`, without ``overwrite_shipped``.
+    """
+    bad = [name for name in parameters if not name.isidentifier() or keyword.iskeyword(name)]
+    if bad:
+        raise ValueError(f"parameter names must be Python identifiers, got {bad[0]!r}")
+    if "profile" in parameters:
+        raise ValueError("set the profile with --profile, not -p profile")
+    known = notebook_parameters(notebooks) - {"profile"}
+    unknown = sorted(set(parameters) - known)
+    if unknown:
+        raise ValueError(
+            f"unknown parameter {', '.join(unknown)}; the notebooks' parameters are "
+            f"{', '.join(sorted(known)) or 'none'}"
+        )
+    if profile == "full" and parameters.get("retrain") and not overwrite_shipped:
+        raise ValueError(
+            f"a full retrain writes over the shipped, git-tracked {SHIPPED_FILES}; pass "
+            "--overwrite-shipped if that is what you want, or use --profile quick "
+            "(which trains under runs/ only)"
+        )
+
+
+def _output_folder(out_root: Path, profile: str) -> Path:
+    """``out_root/<profile>``, created; a ValueError saying so if it cannot be."""
+    out_dir = Path(out_root) / profile
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".colorlib-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise ValueError(
+            f"cannot write to the output folder {out_dir} ({err.strerror or err}); "
+            "choose a writable --out"
+        ) from None
+    return out_dir
+
+
 def _summary_outputs(notebook_path: Path) -> list[dict]:
     import nbformat
 
@@ -95,6 +178,7 @@ def run_all(
     folder: Path = NOTEBOOKS,
     kernel: str | None = None,
     progress: bool = True,
+    overwrite_shipped: bool = False,
 ) -> list[NotebookRun]:
     """Execute the notebooks with papermill; never stop at a failing one.
 
@@ -106,18 +190,25 @@ def run_all(
         out_root: executed notebooks go to ``out_root/<profile>/``.
         folder: where the numbered notebooks are.
         kernel: Jupyter kernel name (default: the one each notebook names).
-        progress: show a tqdm bar over notebooks.
+        progress: show a tqdm bar over notebooks (either way, a line is printed as
+            each notebook ends).
+        overwrite_shipped: allow ``profile="full"`` with ``retrain`` true, which
+            replaces the shipped :data:`SHIPPED_FILES`.
 
     Returns:
         One :class:`NotebookRun` per notebook, in order.
+
+    Raises:
+        ValueError: before anything runs: a bad profile, notebook or parameter
+            (:func:`check_parameters`), or an output folder that cannot be written.
     """
     import papermill
 
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
     notebooks = find_notebooks(folder, only)
-    out_dir = Path(out_root) / profile
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_parameters(parameters or {}, notebooks, profile, overwrite_shipped)
+    out_dir = _output_folder(Path(out_root), profile)
     runs = []
     bar = tqdm(notebooks, desc=f"notebooks ({profile})", unit="nb", disable=not progress)
     for path in bar:
@@ -140,6 +231,9 @@ def run_all(
         if run.output.exists():
             run.summary = _summary_outputs(run.output)
         runs.append(run)
+        # one line as each notebook ends (a long batch run, e.g. in CI, shows where it is)
+        status = "ok" if run.ok else f"FAILED: {run.error}"
+        tqdm.write(f"[reproduce] {run.name}: {status} ({run.seconds:.0f} s) -> {run.output}")
     return runs
 
 

@@ -35,8 +35,11 @@ Checkpoint format (``"colorlib.train/1"``; ``torch.load(path, weights_only=True)
 bin centres as a tensor), "networks": {name: {"class": "ZhangNet", "kwargs": {...}
 or None}}, "predict_network": name of the network that colourises, "state": {"nets":
 state dicts, "optimizers", "scalers", "extra": task state such as an image pool},
-"schedulers", "epoch": epochs completed, "step": optimizer steps, "rng": {"torch",
-"numpy", "python", "cuda"} as tensors, "history": list of dicts}``. Constructor kwargs
+"schedulers", "run": the fit() settings a resume must share (batch_size, seed,
+lr_schedule, patience, drop_last, train_images), "epoch": epochs completed, "step":
+optimizer steps, "rng": {"torch", "numpy", "python", "cuda"} as tensors, "history":
+list of dicts}``. Resuming with another task config or other "run" settings is
+refused (only the epoch count may change): it would mix two configurations. Constructor kwargs
 are known when a network was built with :func:`network`; otherwise ``None`` and the
 caller rebuilds it. :func:`export_weights` writes the same header with compact weights
 of the predicting network only (``"colorlib.weights/2"``: int8 matrices, fp16 rest);
@@ -134,14 +137,41 @@ def _epoch_seed(seed: int, epoch: int, rank: int) -> int:
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"``: CUDA if available, else Apple MPS, else CPU; anything else as given."""
+    """``"auto"``: CUDA if available, else Apple MPS, else CPU; anything else as given.
+
+    Raises:
+        ValueError: ``device`` is not a torch device name, or names a CUDA GPU or MPS
+            this machine does not have; the message says what to use instead.
+    """
     if str(device) != "auto":
-        return torch.device(device)
+        return _available_device(device)
     if torch.cuda.is_available():
         return torch.device("cuda")
     if torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def _available_device(device: str | torch.device) -> torch.device:
+    """``torch.device(device)``, checked to exist on this machine (CUDA and MPS)."""
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(
+            f"device {str(device)!r} is not a device name; use auto, cpu, cuda, cuda:N or mps"
+        ) from None
+    if resolved.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(f"device {resolved}: no CUDA GPU is available here; use cpu or auto")
+        if resolved.index is not None and resolved.index >= count:
+            raise ValueError(
+                f"device {resolved}: this machine has {count} CUDA GPU(s), "
+                f"cuda:0 to cuda:{count - 1}; use one of those or auto"
+            )
+    if resolved.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {resolved}: Apple MPS is not available here; use cpu or auto")
+    return resolved
 
 
 # ------------------------------------------------------------------ checkpoints
@@ -187,11 +217,12 @@ def _header(task: Task) -> dict:
 
 
 def _save_checkpoint(
-    path: Path, task: Task, schedulers: dict, epoch: int, step: int, history: list
+    path: Path, task: Task, schedulers: dict, epoch: int, step: int, history: list, run: dict
 ) -> None:
     payload = {
         "format": CHECKPOINT_FORMAT,
         **_header(task),
+        "run": run,
         "state": task.state_dict(),
         "schedulers": {n: s.state_dict() for n, s in schedulers.items()},
         "epoch": epoch,
@@ -322,6 +353,15 @@ def load_checkpoint(path: str | os.PathLike) -> LoadedCheckpoint:
         *READABLE_WEIGHTS_FORMATS,
     ):
         raise ValueError(f"{path}: not a colorlib checkpoint")
+    try:
+        return _loaded(raw)
+    except (AttributeError, KeyError, TypeError) as err:  # a crafted or truncated file
+        reason = f"no {err}" if isinstance(err, KeyError) else type(err).__name__
+        raise ValueError(f"{path}: an incomplete colorlib checkpoint ({reason})") from None
+
+
+def _loaded(raw: dict) -> LoadedCheckpoint:
+    """A :class:`LoadedCheckpoint` from a loaded file (int8 weights back to float32)."""
     state_dicts = dict(raw["state"]["nets"])
     for name, packed in raw["state"].get("int8", {}).items():
         state_dicts[name] = {
@@ -490,18 +530,121 @@ def _lrs(task: Task) -> dict[str, float]:
     )
 
 
-def _resume(task: Task, schedulers: dict, path: Path) -> tuple[int, int, list]:
-    """Load ``path`` into the task; (epochs done, step, history). Refuses another task."""
-    ckpt = torch.load(path, weights_only=True, map_location="cpu")
+TRAINING_CHECKPOINT_KEYS = ("kind", "config", "networks", "state", "epoch", "step", "history")
+"""What :func:`fit` needs from ``last.pt`` to resume (``"run"`` is checked when present)."""
+
+_START_AFRESH = "remove it (or move it away) or use another output folder (--out, checkpoint_dir)"
+
+
+def _run_settings(
+    train_data: Dataset, batch_size: int, seed: int, lr_schedule: str | None, patience: int,
+    drop_last: bool,
+) -> dict:  # fmt: skip
+    """The settings of :func:`fit` that a resumed run must share with the run it
+    continues (with the task's ``config``: loss, learning rate ...). The epoch count,
+    device, precision, workers and checkpoint cadence may change."""
+    return {
+        "batch_size": batch_size,
+        "seed": seed,
+        "lr_schedule": lr_schedule,
+        "patience": patience if lr_schedule else None,
+        "drop_last": drop_last,
+        "train_images": len(train_data),
+    }
+
+
+def _read_training_checkpoint(path: Path) -> dict:
+    """``torch.load`` a ``last.pt``; a one-line ValueError if it is unreadable or incomplete.
+
+    The file is never deleted: it may be the only copy of days of training.
+    """
+    try:
+        ckpt = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as err:  # torch raises many types for a corrupt or foreign file
+        raise ValueError(
+            f"{path} is unreadable ({type(err).__name__}), so training cannot resume from it; "
+            f"{_START_AFRESH}"
+        ) from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not a colorlib training checkpoint; {_START_AFRESH}")
+    missing = [key for key in TRAINING_CHECKPOINT_KEYS if key not in ckpt]
+    if missing:
+        raise ValueError(
+            f"{path} is incomplete (no {', '.join(missing)}), so training cannot resume from "
+            f"it; {_START_AFRESH}"
+        )
+    return ckpt
+
+
+def _same(a, b) -> bool:
+    """Equality for checkpoint settings: containers element-wise, tensors by value (to
+    float32 rounding: a rebalancing prior counted on another machine may differ by an ulp)."""
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return (
+            isinstance(a, torch.Tensor)
+            and isinstance(b, torch.Tensor)
+            and a.shape == b.shape
+            and torch.allclose(a.double(), b.double(), rtol=1e-6, atol=0.0)
+        )
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+def _shown(value) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a {tuple(value.shape)} tensor"
+    return repr(value)
+
+
+def _setting_differences(saved: dict, now: dict) -> list[str]:
+    """``"name X (checkpoint) vs Y (now)"`` for every setting that differs."""
+    return [
+        f"{key} {_shown(saved.get(key))} (checkpoint) vs {_shown(now.get(key))} (now)"
+        for key in sorted(set(saved) | set(now))
+        if not _same(saved.get(key), now.get(key))
+    ]
+
+
+def _check_same_run(ckpt: dict, task: Task, run: dict, path: Path) -> None:
+    """Refuse to resume another task, or the same task with other settings."""
     mine, theirs = (task.kind, task.network_specs()), (ckpt["kind"], ckpt["networks"])
     if mine != theirs:
         raise ValueError(
             f"{path} holds a different task {theirs}, not {mine}: pass resume=False "
-            "or another checkpoint_dir"
+            "or another checkpoint_dir (--out)"
         )
-    task.load_state_dict(ckpt["state"])
-    for name, scheduler in schedulers.items():
-        scheduler.load_state_dict(ckpt["schedulers"][name])
+    differences = _setting_differences(ckpt["config"], task.config)
+    if "run" in ckpt:  # checkpoints written before the run settings were saved lack it
+        differences += _setting_differences(ckpt["run"], run)
+    if differences:
+        raise ValueError(
+            f"{path} was trained with other settings ({'; '.join(differences)}), and resuming "
+            "would mix the two; use a fresh output folder (--out, checkpoint_dir) or the same "
+            "settings (only the number of epochs may change)"
+        )
+
+
+def _resume(task: Task, schedulers: dict, path: Path, run: dict) -> tuple[int, int, list]:
+    """Load ``path`` into the task; (epochs done, step, history).
+
+    Refuses (ValueError, one line) an unreadable or incomplete file, another task, or
+    other run settings (:func:`_run_settings`, the task's ``config``).
+    """
+    ckpt = _read_training_checkpoint(path)
+    _check_same_run(ckpt, task, run, path)
+    try:
+        task.load_state_dict(ckpt["state"])
+        for name, scheduler in schedulers.items():
+            scheduler.load_state_dict(ckpt["schedulers"][name])
+    except (KeyError, RuntimeError, TypeError, ValueError) as err:
+        reason = f"no {err}" if isinstance(err, KeyError) else type(err).__name__
+        raise ValueError(
+            f"{path} does not fit this task ({reason}), so training cannot resume from it; "
+            f"{_START_AFRESH}"
+        ) from None
     return ckpt["epoch"], ckpt["step"], ckpt["history"]
 
 
@@ -540,8 +683,11 @@ def fit(
             ``checkpoint_every``-th epoch and the last (rank 0, atomically); None
             writes nothing. Raise ``checkpoint_every`` for huge networks: the 64 px
             SeedCNN's checkpoint (weights + Adam) is 3.3 GB.
-        resume: continue from ``checkpoint_dir/last.pt`` when it exists (it must hold
-            the same task kind and networks); False starts afresh and overwrites.
+        resume: continue from ``checkpoint_dir/last.pt`` when it exists; it must hold
+            the same task kind and networks, the same task ``config`` (loss, learning
+            rate ...) and the same batch size, seed, schedule, ``drop_last`` and number
+            of training images (only ``epochs`` may change). False starts afresh and
+            overwrites.
         seed: seeds every random stream, per epoch (see the module docstring).
         device: ``"auto"`` (CUDA, MPS, CPU), or any torch device.
         amp: float16 autocast and gradient scaling, used on CUDA only.
@@ -566,6 +712,9 @@ def fit(
     Raises:
         TrainingDiverged: a loss is NaN or infinite; names the epoch and step. The last
             checkpoint and history on disk stay those of the last good epoch.
+        ValueError: ``checkpoint_dir`` is a file; or ``last.pt`` there is unreadable,
+            incomplete, of another task or of other settings (see ``resume``). The
+            message says what differs and what to do; the file is left in place.
     """
     d, dev = _join_process_group(device)
     try:
@@ -573,14 +722,15 @@ def fit(
             raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}")
         if batch_size % d.world:
             raise ValueError(f"batch_size {batch_size} is not divisible by {d.world} ranks")
+        folder = _checkpoint_folder(checkpoint_dir)
         seed_everything(seed)
         task.setup(dev, amp)
         schedulers = _make_schedulers(task, lr_schedule, patience)
-        folder = Path(checkpoint_dir) if checkpoint_dir is not None else None
         last = folder / LAST_CHECKPOINT if folder else None
+        run = _run_settings(train_data, batch_size, seed, lr_schedule, patience, drop_last)
         start, step, history = 0, 0, []
         if last is not None and resume and last.exists():
-            start, step, history = _resume(task, schedulers, last)
+            start, step, history = _resume(task, schedulers, last, run)
         if folder is not None and d.main:
             folder.mkdir(parents=True, exist_ok=True)
         if d.world > 1:
@@ -628,7 +778,7 @@ def fit(
             )
             due = (epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs or out_of_time
             if d.main and folder is not None and due:
-                _save_checkpoint(last, task, schedulers, epoch + 1, step, history)
+                _save_checkpoint(last, task, schedulers, epoch + 1, step, history, run)
                 _write_history(folder / HISTORY_FILE, history)
             if d.main:
                 for callback in callbacks:
@@ -641,6 +791,18 @@ def fit(
             task.nets[name] = unwrap(net)
         if d.created_group:
             dist.destroy_process_group()
+
+
+def _checkpoint_folder(checkpoint_dir: str | os.PathLike | None) -> Path | None:
+    """``checkpoint_dir`` as a Path; a ValueError if it exists and is not a folder."""
+    if checkpoint_dir is None:
+        return None
+    folder = Path(checkpoint_dir)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(
+            f"checkpoint folder {folder} exists and is not a folder; choose another (--out)"
+        )
+    return folder
 
 
 def _agreed(d: _Dist, flag: bool, device: torch.device) -> bool:

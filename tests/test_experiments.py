@@ -133,3 +133,16 @@ def test_a_diverged_gan_run_says_so_and_ships_nothing(tmp_path, monkeypatch):
     assert not (tmp_path / "checkpoints").exists() and not (tmp_path / "results").exists()
     saved = torch.load(tmp_path / "runs/full/tiny-pix2pix/last.pt", weights_only=True)
     assert saved["epoch"] == 1  # the last good epoch is kept for a resume
+
+
+def test_export_into_a_missing_folder_is_refused_before_training(tmp_path, monkeypatch):
+    """The export folder was once found missing only after the whole run had trained."""
+    monkeypatch.setattr(experiments.train, "fit", lambda *a, **k: pytest.fail("trained first"))
+    tiny = experiments.Experiment(
+        "tiny", "", "regression", "sample", "tiny", batch_size=4, size=32,
+        epochs={"quick": 1, "full": 1}, limit={"quick": 8, "full": 8},
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="export folder .*missing does not exist"):
+        experiments.run(tiny, checkpoint_dir=tmp_path / "run", export=tmp_path / "missing/w.pt")
+    with pytest.raises(ValueError, match="is a folder; give a file name"):
+        experiments.run(tiny, checkpoint_dir=tmp_path / "run", export=tmp_path)

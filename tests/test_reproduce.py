@@ -27,7 +27,7 @@ def write_notebook(path, *cells) -> None:
 def notebooks(tmp_path):
     folder = tmp_path / "notebooks"
     folder.mkdir()
-    params = ('profile: str = "quick"\nscale: int = 1', ["parameters"])
+    params = ('profile: str = "quick"\nscale: int = 1\nretrain: bool = False', ["parameters"])
     write_notebook(
         folder / "00_good.ipynb",
         params,
@@ -102,3 +102,45 @@ def test_summary_figures_are_written_as_png_files(tmp_path):
     assert figure.read_bytes() == base64.b64decode(png)
     assert "![figure](figures/02_x-2.png)" in md_path.read_text()
     assert png in html_path.read_text()  # the HTML page stays self-contained
+
+
+@pytest.mark.parametrize(
+    "parameters,message",
+    [({"scael": 2}, "unknown parameter scael; the notebooks' parameters are retrain, scale"),
+     ({"__import__('os').system('touch pwned');x": 1}, "must be Python identifiers"),
+     ({"class": 1}, "must be Python identifiers"),
+     ({"profile": "full"}, "with --profile, not -p profile")],
+)  # fmt: skip
+def test_bad_parameter_names_are_refused_before_anything_runs(
+    notebooks, tmp_path, parameters, message
+):
+    """papermill pastes names into the notebook as code and only warns about unknown
+    ones: a typo ran every notebook with the default, a crafted name ran its code."""
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        reproduce.run_all(
+            parameters=parameters, folder=notebooks, out_root=tmp_path / "runs", progress=False
+        )
+    assert not (tmp_path / "runs").exists() and not (notebooks / "pwned").exists()
+
+
+def test_known_parameters_are_the_union_of_the_parameters_cells(notebooks):
+    write_notebook(notebooks / "03_more.ipynb", ("extra = 1", ["parameters"]))
+    found = reproduce.notebook_parameters(reproduce.find_notebooks(notebooks))
+    assert found == {"profile", "scale", "retrain", "extra"}
+    real = reproduce.notebook_parameters(reproduce.find_notebooks())
+    assert {"retrain", "seed", "device"} <= real
+
+
+def test_a_full_retrain_needs_overwrite_shipped(notebooks, tmp_path):
+    listed = reproduce.find_notebooks(notebooks)
+    with pytest.raises(ValueError, match=r"writes over the shipped.*--overwrite-shipped"):
+        reproduce.check_parameters({"retrain": True}, listed, "full")
+    reproduce.check_parameters({"retrain": True}, listed, "full", overwrite_shipped=True)
+    reproduce.check_parameters({"retrain": True}, listed, "quick")  # runs/ only
+    reproduce.check_parameters({"retrain": False}, listed, "full")  # loads the shipped files
+
+
+def test_an_unwritable_output_folder_is_refused(notebooks, tmp_path):
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(ValueError, match="cannot write to the output folder.*writable --out"):
+        reproduce.run_all(folder=notebooks, out_root=tmp_path / "afile", progress=False)

@@ -226,6 +226,75 @@ def test_resume_refuses_another_task(tmp_path):
         fit(other, train_set(8), epochs=2, batch_size=4, checkpoint_dir=tmp_path, **quiet())
 
 
+def _small_task(loss: str = "l2", lr: float = 1e-3) -> RegressionTask:
+    """A two-convolution regression task: resumption checks in well under a second."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(4, 2, 3, padding=1)
+    )
+    return RegressionTask(net, loss=loss, lr=lr)
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [({"loss": "l1"}, "loss 'l2' (checkpoint) vs 'l1' (now)"),
+     ({"lr": 1e-2}, "lr 0.001 (checkpoint) vs 0.01 (now)"),
+     ({"batch_size": 2}, "batch_size 4 (checkpoint) vs 2 (now)"),
+     ({"seed": 3}, "seed 0 (checkpoint) vs 3 (now)"),
+     ({"images": 4}, "train_images 8 (checkpoint) vs 4 (now)")],
+)  # fmt: skip
+def test_resume_refuses_other_settings_and_says_what_differs(tmp_path, change, message):
+    """Resuming with another loss, lr or batch once mixed two runs (and the checkpoint
+    then claimed the new loss); only the epoch count may change."""
+    fit(_small_task(), train_set(8), epochs=1, batch_size=4, checkpoint_dir=tmp_path, **quiet())
+    saved = torch.load(tmp_path / "last.pt", weights_only=True)
+    assert saved["run"]["batch_size"] == 4 and saved["run"]["seed"] == 0
+    task = _small_task(change.get("loss", "l2"), change.get("lr", 1e-3))
+    with pytest.raises(ValueError, match="was trained with other settings") as info:
+        fit(
+            task, train_set(change.get("images", 8)), epochs=2, checkpoint_dir=tmp_path,
+            batch_size=change.get("batch_size", 4), seed=change.get("seed", 0), **quiet(),
+        )  # fmt: skip
+    text = str(info.value)
+    assert message in text and "fresh output folder" in text and "\n" not in text
+    assert torch.load(tmp_path / "last.pt", weights_only=True)["epoch"] == 1  # untouched
+    history = fit(
+        _small_task(), train_set(8), epochs=2, batch_size=4, checkpoint_dir=tmp_path, **quiet()
+    )
+    assert [h["epoch"] for h in history] == [1, 2]  # more epochs, same settings: resumes
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [(b"garbage", "is unreadable (UnpicklingError)"),
+     ({"format": "colorlib.train/1", "kind": "regression"}, "is incomplete (no config, networks"),
+     ({"format": "other"}, "is not a colorlib training checkpoint")],
+)  # fmt: skip
+def test_unusable_last_checkpoint_is_refused_and_kept(tmp_path, content, message):
+    last = tmp_path / "last.pt"
+    if isinstance(content, bytes):
+        last.write_bytes(content)
+    else:
+        torch.save(content, last)
+    before = last.read_bytes()
+    with pytest.raises(ValueError, match="remove it") as info:
+        fit(_small_task(), train_set(8), epochs=1, batch_size=4, checkpoint_dir=tmp_path, **quiet())
+    assert message in str(info.value) and "\n" not in str(info.value)
+    assert last.read_bytes() == before  # never deleted nor overwritten
+
+
+def test_checkpoint_dir_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "file").write_text("mine")
+    with pytest.raises(ValueError, match="exists and is not a folder"):
+        fit(_small_task(), train_set(8), epochs=1, batch_size=4, checkpoint_dir=tmp_path / "file")
+
+
+def test_load_checkpoint_refuses_a_crafted_file(tmp_path):
+    torch.save({"format": "colorlib.weights/2", "kind": "regression"}, tmp_path / "w.pt")
+    with pytest.raises(ValueError, match="incomplete colorlib checkpoint"):
+        load_checkpoint(tmp_path / "w.pt")
+
+
 # ------------------------------------------------------------------ failure handling
 
 
@@ -368,6 +437,14 @@ def test_resolve_device_auto_is_cpu_here():
         expected = "mps"
     assert resolve_device("auto").type == expected
     assert resolve_device("cpu") == torch.device("cpu")
+
+
+def test_resolve_device_refuses_bad_names_and_missing_gpus(monkeypatch):
+    with pytest.raises(ValueError, match="'banana' is not a device name; use auto, cpu"):
+        resolve_device("banana")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no CUDA GPU is available here; use cpu or auto"):
+        resolve_device("cuda")
 
 
 # ------------------------------------------------------------------ DDP
