@@ -89,8 +89,9 @@ ignored) when the package runs from a checkout that has ``data/``, else
 ``~/.cache/colorlib``. A cache file's name holds a hash of the source listing (every
 source file's path, size and mtime), so changing, adding or removing a source file
 makes a new one; the old file of that dataset and split is then deleted. Files are
-written to a temporary name and moved into place with ``os.replace``. A cache that
-cannot be written only costs a warning.
+written to a temporary name and moved into place with ``os.replace``, so a reader
+sees a whole file or none; temporary files that a killed writer left behind are
+deleted by the next load. A cache that cannot be written only costs a warning.
 
 Bad image files
 ---------------
@@ -123,7 +124,9 @@ import json
 import os
 import pickle
 import re
+import socket
 import tempfile
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -1045,6 +1048,7 @@ def _cached(tag: str, source: Path, files: Sequence[Path], build: Callable[[], d
     folder = cache_dir()
     stem = f"{tag}-{hashlib.sha256(str(source.absolute()).encode()).hexdigest()[:10]}"
     path = folder / f"{stem}-{_source_key(files)}.pt"
+    _remove_stale_temps(folder)
     if path.is_file():
         try:
             return torch.load(path, weights_only=True, mmap=True)
@@ -1064,16 +1068,75 @@ def _cached(tag: str, source: Path, files: Sequence[Path], build: Callable[[], d
     return content
 
 
+_STALE_TEMP_SECONDS = 24 * 3600  # a temporary cache file this old is stale, whoever wrote it
+_TEMP_NAME = re.compile(r"(?P<name>.+\.pt)\.(?P<host>[A-Za-z0-9-]+)\.(?P<pid>\d+)\.[^.]+\.tmp")
+
+
 def _atomic_save(content: dict, path: Path) -> None:
-    """torch.save to a temporary file in the same folder, then os.replace."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    """torch.save to a temporary file in the same folder, synced, then os.replace.
+
+    The temporary file is ``<name>.<host>.<pid>.<random>.tmp``: a writer killed
+    before the replace (SIGKILL, power loss) leaves it behind, and
+    :func:`_remove_stale_temps` tells it from the file of a writer still at work.
+    Readers only open ``path``, which appears complete or not at all.
+    """
+    prefix = f"{path.name}.{_host_tag()}.{os.getpid()}."
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(content, f)
+            f.flush()
+            os.fsync(f.fileno())  # the data is on disk before the name is
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _remove_stale_temps(folder: Path) -> None:
+    """Delete the temporary files (``*.pt*.tmp``) that killed writers left in ``folder``.
+
+    Stale: written on this host by a process that no longer runs, or untouched for a
+    day (another host's, or named before the writer's PID was in the name). A live
+    writer's file is kept. Errors are ignored: the cleanup never stops a load.
+    """
+    now = time.time()
+    try:
+        for temp in folder.glob("*.pt*.tmp"):
+            try:
+                if _is_stale_temp(temp, now):
+                    temp.unlink(missing_ok=True)
+            except OSError:  # removed by another process meanwhile, or not ours to remove
+                pass
+    except OSError:  # no readable folder
+        pass
+
+
+def _is_stale_temp(temp: Path, now: float) -> bool:
+    """Whether ``temp`` is a killed writer's leftover (see :func:`_remove_stale_temps`)."""
+    match = _TEMP_NAME.fullmatch(temp.name)
+    if match and match["host"] == _host_tag() and not _pid_alive(int(match["pid"])):
+        return True
+    return now - temp.stat().st_mtime > _STALE_TEMP_SECONDS
+
+
+@functools.cache
+def _host_tag() -> str:
+    """This machine's name as letters, digits and ``-`` (for temporary file names)."""
+    return re.sub(r"[^A-Za-z0-9-]+", "-", socket.gethostname())[:40].strip("-") or "host"
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (True when that cannot be told)."""
+    if pid == os.getpid() or os.name == "nt":  # Windows' os.kill would end the process
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only checks that the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: it exists, under another user
+        return True
+    return True
 
 
 # ------------------------------------------------------------------------ messages

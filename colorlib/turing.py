@@ -243,33 +243,115 @@ class TuringTest(ipywidgets.VBox):
 def read_logs(sources: str | os.PathLike | Iterable[str | os.PathLike]) -> list[dict]:
     """Rows of one or more game logs: CSV files, or folders (every ``*.csv`` inside).
 
+    Each file is read once, however many times it is named (directly, through its
+    folder, or by another path to it). A UTF-8 byte-order mark (as Excel writes) is
+    accepted. Every row is checked (see :func:`_check_row`); the values stay strings,
+    as in the file.
+
     Raises:
-        ValueError: a file that is not a game log (missing columns), naming it.
+        ValueError: a file that is not a game log (missing columns), or a row with a
+            bad value, naming the file and line (one line of text).
         FileNotFoundError: a path that does not exist.
     """
-    if isinstance(sources, (str, os.PathLike)):
-        sources = [sources]
-    files: list[Path] = []
-    for source in map(Path, sources):
-        if source.is_dir():
-            files += sorted(source.glob("*.csv"))
-        elif source.is_file():
-            files.append(source)
-        else:
-            raise FileNotFoundError(f"no Turing-test log at {source}")
     rows = []
-    for path in files:
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            missing = set(CSV_FIELDS) - set(reader.fieldnames or ())
-            if missing:
-                raise ValueError(f"{path} is not a Turing-test log (missing {sorted(missing)})")
-            rows += list(reader)
+    for path in _log_files(sources):
+        rows += _read_log(path)
     return rows
 
 
+def _log_files(sources: str | os.PathLike | Iterable[str | os.PathLike]) -> list[Path]:
+    """The CSV files named by ``sources`` (files or folders), each once, in order."""
+    if isinstance(sources, (str, os.PathLike)):
+        sources = [sources]
+    files: dict[Path, Path] = {}  # resolved path -> the path as first named
+    for source in map(Path, sources):
+        if source.is_dir():
+            found = sorted(source.glob("*.csv"))
+        elif source.is_file():
+            found = [source]
+        else:
+            raise FileNotFoundError(f"no Turing-test log at {source}")
+        for path in found:
+            files.setdefault(path.resolve(), path)
+    return list(files.values())
+
+
+def _read_log(path: Path) -> list[dict]:
+    """The checked rows of one log file (``utf-8-sig``: a byte-order mark is skipped)."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        rows = []
+        try:
+            missing = set(CSV_FIELDS) - set(reader.fieldnames or ())
+            if missing:
+                raise ValueError(f"{path} is not a Turing-test log (missing {sorted(missing)})")
+            for row in reader:
+                _check_row(row, path, reader.line_num)
+                rows.append(row)
+        except UnicodeDecodeError as err:
+            raise ValueError(f"{path}: not UTF-8 text ({err.reason}); save it as UTF-8") from None
+        except csv.Error as err:
+            raise ValueError(f"{path}, line {reader.line_num}: not valid CSV ({err})") from None
+    return rows
+
+
+def _check_row(row: Mapping[str, str | None], path: Path, line: int) -> None:
+    """Raise a one-line ValueError naming ``path`` and ``line`` if ``row`` holds a value
+    the game never writes: a missing or extra field, an empty participant or method,
+    ``fooled`` other than 0 or 1, ``round`` < 1, ``image`` < 0, a side other than
+    left/right, or ``seconds`` not a finite number >= 0."""
+
+    def bad(message: str) -> ValueError:
+        return ValueError(f"{path}, line {line}: {message}")
+
+    if None in row:
+        raise bad(f"more fields than the {len(CSV_FIELDS)}-column header")
+    for field in CSV_FIELDS:
+        if row[field] is None:
+            raise bad(f"no value for {field!r} (the row is short)")
+    for field in ("participant", "method"):
+        if not row[field].strip():
+            raise bad(f"empty {field}")
+    if not _is_zero_or_one(row["fooled"]):
+        raise bad(f"fooled must be 0 or 1, got {row['fooled']!r}")
+    for field, low in (("round", 1), ("image", 0)):
+        if not _is_int_at_least(row[field], low):
+            raise bad(f"{field} must be a whole number >= {low}, got {row[field]!r}")
+    for field in ("real_side", "chosen_side"):
+        if row[field].strip() not in SIDES:
+            raise bad(f"{field} must be 'left' or 'right', got {row[field]!r}")
+    try:
+        seconds = float(row["seconds"])
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise bad(f"seconds must be a number >= 0, got {row['seconds']!r}")
+
+
+def _is_zero_or_one(value: object) -> bool:
+    """Whether ``value`` is 0 or 1: the number, or the text "0" or "1" (spaces ignored)."""
+    if isinstance(value, str):
+        return value.strip() in ("0", "1")
+    return isinstance(value, (int, float)) and value in (0, 1)
+
+
+def _is_int_at_least(text: str, low: int) -> bool:
+    try:
+        return int(text) >= low
+    except ValueError:
+        return False
+
+
 def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
-    """Wilson's score interval for a proportion (95% by default); (0, 1) for no trials."""
+    """Wilson's score interval for a proportion (95% by default); (0, 1) for no trials.
+
+    Raises:
+        ValueError: ``successes`` outside 0..``trials``.
+    """
+    if not 0 <= successes <= trials:
+        raise ValueError(
+            f"wilson_interval: need 0 <= successes <= trials, got {successes}, {trials}"
+        )
     if trials == 0:
         return 0.0, 1.0
     p = successes / trials
@@ -301,9 +383,18 @@ def fooling_rates(rows: Iterable[Mapping[str, str]]) -> dict[str, FoolingRate]:
     Pools every row given (all participants and sessions). The interval treats
     rounds as independent, which overstates the precision when few people answered
     many rounds each; the ``participants`` count is there to judge that.
+
+    Raises:
+        ValueError: a row whose ``fooled`` is not 0 or 1 (rows from :func:`read_logs`
+            are checked already, with file and line).
     """
     tallies: dict[str, list] = {}
     for row in rows:
+        if not _is_zero_or_one(row["fooled"]):
+            raise ValueError(
+                f"fooling_rates: fooled must be 0 or 1, got {row['fooled']!r} "
+                f"(participant {row['participant']!r}, method {row['method']!r})"
+            )
         fooled, rounds, people = tallies.setdefault(row["method"], [0, 0, set()])
         tallies[row["method"]] = [
             fooled + int(row["fooled"]),

@@ -9,7 +9,11 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import signal
 import struct
+import subprocess
+import sys
+import time
 import warnings
 import zlib
 from pathlib import Path
@@ -547,6 +551,84 @@ def test_unwritable_cache_only_warns(tmp_path, monkeypatch):
     with pytest.warns(UserWarning, match="could not write the cache"):
         ds = data.load("imagenet32", "test", root=tmp_path)
     assert len(ds) == 2
+
+
+def ended_pid() -> int:
+    """The PID of a process that has ended (and been reaped): a killed writer's."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return int(done.stdout)
+
+
+def test_temp_files_of_killed_writers_are_removed_and_never_read(tmp_path, monkeypatch):
+    batches = tmp_path / "cifar-10-batches-py"
+    test = random_images(3, 32, seed=1)
+    write_cifar_batches(batches, random_images(5, 32), test)
+    data.load("cifar10", "test", root=tmp_path)
+    (final,) = (tmp_path / "cache").glob("cifar10-test-*.pt")
+    partial = final.read_bytes()[:4096]
+    final.unlink()  # the writer was killed before its os.replace
+    host, day = data._host_tag(), 24 * 3600
+    names = {
+        "killed": f"{final.name}.{host}.{ended_pid()}.k1ll3d.tmp",
+        "live": f"{final.name}.{host}.{os.getpid()}.w0rk1n.tmp",
+        "other host, recent": f"{final.name}.elsewhere.{ended_pid()}.r3c3nt.tmp",
+        "other host, old": f"{final.name}.elsewhere.{ended_pid()}.0ld0ld.tmp",
+        "unnamed writer, old": f"{final.name}q8x2z0ab.tmp",  # named before PIDs were
+        "unnamed writer, recent": f"{final.name}r3c3nt0a.tmp",
+    }
+    for key, name in names.items():
+        (final.parent / name).write_bytes(partial)
+        if "old" in key:
+            os.utime(final.parent / name, (time.time() - 2 * day,) * 2)
+
+    read = []
+    real_reader = data._read_cifar_batches
+    monkeypatch.setattr(
+        data, "_read_cifar_batches", lambda files: read.append(1) or real_reader(files)
+    )
+    again = data.load("cifar10", "test", root=tmp_path)
+    assert read == [1] and torch.equal(again.images, test)  # rebuilt, not read from a temp
+    left = {p.name for p in final.parent.iterdir()}
+    assert left == {final.name} | {
+        names[k] for k in ("live", "other host, recent", "unnamed writer, recent")
+    }
+    monkeypatch.setattr(data, "_read_cifar_batches", lambda files: pytest.fail("cache missed"))
+    assert torch.equal(data.load("cifar10", "test", root=tmp_path).images, test)
+
+
+KILLED_WRITER = """
+import os, signal, sys, torch
+from colorlib import data
+
+def save_then_die(content, f, *args, **kwargs):  # SIGKILL half-way through the write
+    f.write(b"PK\\x03\\x04" + bytes(10_000))
+    f.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+torch.save = save_then_die
+data.load("cifar10", "test", root=sys.argv[1])
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="no SIGKILL on this platform")
+def test_a_writer_killed_by_sigkill_leaves_nothing_the_next_load_keeps(tmp_path):
+    test = random_images(3, 32, seed=1)
+    write_cifar_batches(tmp_path / "cifar-10-batches-py", random_images(5, 32), test)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_WRITER, str(tmp_path)], env=dict(os.environ),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    cache = tmp_path / "cache"
+    (temp,) = cache.glob("*.tmp")  # what the killed writer left behind
+    assert f".{os.getpid()}." not in temp.name and not list(cache.glob("*.pt"))
+    ds = data.load("cifar10", "test", root=tmp_path)
+    assert torch.equal(ds.images, test) and not list(cache.glob("*.tmp"))
+    assert len(list(cache.glob("cifar10-test-*.pt"))) == 1
 
 
 # ------------------------------------------------------------------ bundled sample

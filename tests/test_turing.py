@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import itertools
 import random
+import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import torch
@@ -134,3 +136,108 @@ def test_bad_inputs_say_what_is_wrong(tmp_path):
     with pytest.raises(FileNotFoundError, match="no Turing-test log"):
         turing.read_logs(tmp_path / "missing.csv")
     assert turing.wilson_interval(0, 0) == (0.0, 1.0)
+
+
+# ------------------------------------------------------------ damaged or repeated logs
+
+
+def log_row(**changes) -> dict:
+    """One answered round as the game writes it, with ``changes`` applied."""
+    row = {
+        "participant": "ada", "session": "20240101-120000-000001", "round": 1,
+        "method": "good", "image": 0, "real_side": "left", "chosen_side": "right",
+        "fooled": 1, "seconds": "1.500", "time": "2024-01-01T12:00:01",
+    }  # fmt: skip
+    row.update(changes)
+    return row
+
+
+def write_log(path, rows, encoding="utf-8"):
+    with open(path, "w", newline="", encoding=encoding) as f:
+        writer = csv.DictWriter(f, fieldnames=turing.CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_a_bad_value_names_file_and_line_in_one_line(tmp_path):
+    path = write_log(tmp_path / "ada.csv", [log_row(), log_row(round=2, fooled="yes")])
+    with pytest.raises(
+        ValueError, match=r"ada\.csv, line 3: fooled must be 0 or 1, got 'yes'"
+    ) as err:
+        turing.read_logs(path)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"round": "two"}, "round must be a whole number >= 1, got 'two'"),
+        ({"round": 0}, "round must be a whole number >= 1"),
+        ({"image": -1}, "image must be a whole number >= 0"),
+        ({"real_side": "up"}, "real_side must be 'left' or 'right', got 'up'"),
+        ({"chosen_side": ""}, "chosen_side must be 'left' or 'right'"),
+        ({"seconds": "nan"}, "seconds must be a number >= 0, got 'nan'"),
+        ({"seconds": "-1"}, "seconds must be a number >= 0"),
+        ({"method": " "}, "empty method"),
+        ({"fooled": "1.0"}, "fooled must be 0 or 1, got '1.0'"),
+    ],
+)
+def test_every_checked_column_names_file_and_line(tmp_path, changes, message):
+    write_log(tmp_path / "log.csv", [log_row(), log_row(), log_row(**changes)])
+    with pytest.raises(ValueError, match=r"log\.csv, line 4: " + re.escape(message)):
+        turing.read_logs(tmp_path)
+
+
+def test_short_and_long_rows_and_non_utf8_files_are_clear_errors(tmp_path):
+    path = write_log(tmp_path / "log.csv", [log_row()])
+    with open(path, "a", newline="") as f:
+        f.write("ada,s,2,good\n")
+    with pytest.raises(ValueError, match=r"log\.csv, line 3: no value for 'image'"):
+        turing.read_logs(path)
+    path = write_log(tmp_path / "log.csv", [log_row()])
+    with open(path, "a", newline="") as f:
+        f.write(",".join(str(v) for v in log_row().values()) + ",extra\n")
+    with pytest.raises(ValueError, match=r"log\.csv, line 3: more fields than the 10-column"):
+        turing.read_logs(path)
+    write_log(path, [log_row(participant="Zoë")], encoding="latin-1")
+    with pytest.raises(ValueError, match=r"log\.csv: not UTF-8 text"):
+        turing.read_logs(path)
+
+
+def test_fooled_outside_0_and_1_is_rejected_not_a_math_domain_error(tmp_path):
+    path = write_log(tmp_path / "log.csv", [log_row(), log_row(round=2, fooled=2)])
+    with pytest.raises(ValueError, match=r"log\.csv, line 3: fooled must be 0 or 1, got '2'"):
+        turing.read_logs(path)
+    rows = [{"participant": "p", "method": "m", "fooled": "1"}] * 2
+    rows.append({"participant": "p", "method": "m", "fooled": "2"})
+    with pytest.raises(ValueError, match="fooled must be 0 or 1, got '2'"):
+        turing.fooling_rates(rows)
+    with pytest.raises(ValueError, match="0 <= successes <= trials"):
+        turing.wilson_interval(3, 2)
+
+
+def test_excel_byte_order_mark_is_accepted(tmp_path):
+    rows = [log_row(), log_row(round=2, fooled=0, chosen_side="left")]
+    path = write_log(tmp_path / "excel.csv", rows, encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    read = turing.read_logs(path)
+    assert [r["participant"] for r in read] == ["ada", "ada"]
+    assert turing.fooling_rates(read)["good"].fooled == 1
+
+
+def test_a_log_named_twice_is_counted_once(tmp_path, monkeypatch):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    write_log(folder / "ada.csv", [log_row(), log_row(round=2)])
+    write_log(folder / "bob.csv", [log_row(participant="bob")])
+    monkeypatch.chdir(tmp_path)
+    again = [folder, folder, "class", folder / "ada.csv", Path("class") / ".." / "class"]
+    rows = turing.read_logs(again)
+    assert len(rows) == 3 and turing.fooling_rates(rows)["good"].rounds == 3
+    link = tmp_path / "link.csv"
+    try:
+        link.symlink_to(folder / "bob.csv")
+    except OSError:  # no symlinks here (e.g. Windows without the right)
+        return
+    assert len(turing.read_logs([folder, link])) == 3
