@@ -10,7 +10,6 @@ Commands:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -41,18 +40,30 @@ def _reproduce(args: argparse.Namespace) -> int:
     runs = reproduce.run_all(
         profile=args.profile, only=args.only, parameters=parameters, out_root=Path(args.out),
         kernel=args.kernel, progress=not args.no_progress,
+        overwrite_shipped=args.overwrite_shipped,
     )  # fmt: skip
     if not runs:
         raise ValueError(f"no numbered notebooks (NN_*.ipynb) in {reproduce.NOTEBOOKS}")
     md_path, html_path = reproduce.write_summary(runs, args.profile, Path(args.out) / args.profile)
-    for run in runs:
-        status = "ok" if run.ok else f"FAILED: {run.error}"
-        print(f"[reproduce] {run.name}: {status} ({run.seconds:.0f} s) -> {run.output}")
     print(f"[reproduce] summary: {md_path} and {html_path}")
     failed = [run.name for run in runs if not run.ok]
     if failed:
         print(f"[reproduce] failed notebooks: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
+
+
+class Interrupted(Exception):
+    """Ctrl-C during a command; the message says what was kept and how to go on."""
+
+
+def _interrupted(out: Path) -> Interrupted:
+    """What a Ctrl-C during training into ``out`` leaves behind, in one line."""
+    last = out / "last.pt"
+    if last.is_file():
+        kept = f"the last checkpoint {last} is kept: run the same command again to resume from it"
+    else:
+        kept = f"no checkpoint was written to {out} yet: run the same command again to start over"
+    return Interrupted(f"interrupted; {kept}")
 
 
 def _print_history(history: list[dict], out: Path) -> None:
@@ -62,14 +73,18 @@ def _print_history(history: list[dict], out: Path) -> None:
 
 
 def _train_experiment(args: argparse.Namespace) -> int:
-    from colorlib import experiments
+    from colorlib import experiments, train
 
     experiment = experiments.get(args.experiment)
-    _, history, _ = experiments.run(
-        experiment, args.profile, device=args.device, seed=args.seed,
-        progress=not args.no_progress, amp=not args.no_amp, time_limit=_seconds(args),
-    )  # fmt: skip
+    train.resolve_device(args.device)  # a bad or missing device: refused before any data loads
     run_dir = Path("runs") / args.profile / experiments._run_name(experiment, args.seed)
+    try:
+        _, history, _ = experiments.run(
+            experiment, args.profile, device=args.device, seed=args.seed,
+            progress=not args.no_progress, amp=not args.no_amp, time_limit=_seconds(args),
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        raise _interrupted(run_dir) from None
     _print_history(history, run_dir)
     if args.profile == "full":
         if experiment.ship and args.seed == 0:
@@ -79,17 +94,25 @@ def _train_experiment(args: argparse.Namespace) -> int:
 
 
 def _seconds(args: argparse.Namespace) -> float | None:
+    """``--max-minutes`` in seconds (None: no limit)."""
     return None if args.max_minutes is None else 60.0 * args.max_minutes
+
+
+def _default_out(name: str, seed: int) -> Path:
+    """``runs/train/<name>``, ``<name>-seed<k>`` for seed k > 0: a run with another seed
+    never resumes this one's checkpoint (as :func:`colorlib.experiments.run` names runs)."""
+    return Path("runs/train") / (name if seed == 0 else f"{name}-seed{seed}")
 
 
 def _train(args: argparse.Namespace) -> int:
     """Train an ad-hoc experiment described by the flags, through experiments.run."""
     if args.experiment:
         return _train_experiment(args)
-    from colorlib import experiments
+    from colorlib import experiments, train
 
     if args.export and Path(args.export).exists() and not args.force:
         raise ValueError(f"{args.export} exists; pass --force to overwrite it")
+    train.resolve_device(args.device)  # a bad or missing device: refused before any data loads
     name = f"{Path(args.dataset).name}-{args.task}-{args.loss}"
     experiment = experiments.Experiment(
         name, notebook="", task=args.task, dataset=args.dataset,
@@ -100,12 +123,15 @@ def _train(args: argparse.Namespace) -> int:
         limit=dict.fromkeys(experiments.PROFILES, args.limit), size=args.size,
         plateau=args.plateau, ship=False,
     )  # fmt: skip
-    out = Path(args.out or f"runs/train/{name}")
-    _, history, _ = experiments.run(
-        experiment, checkpoint_dir=out, export=args.export, device=args.device,
-        seed=args.seed, progress=not args.no_progress, amp=not args.no_amp,
-        time_limit=_seconds(args),
-    )  # fmt: skip
+    out = Path(args.out) if args.out else _default_out(name, args.seed)
+    try:
+        _, history, _ = experiments.run(
+            experiment, checkpoint_dir=out, export=args.export, device=args.device,
+            seed=args.seed, progress=not args.no_progress, amp=not args.no_amp,
+            time_limit=_seconds(args),
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        raise _interrupted(out) from None
     _print_history(history, out)
     if args.export:
         print(f"[train] weights exported to {args.export}")
@@ -113,32 +139,25 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _colorize(args: argparse.Namespace) -> int:
-    from PIL import Image
-
     from colorlib import pretrained
-    from colorlib.colorizer import colorize
-    from colorlib.data import BadImageError, read_image
+    from colorlib.colorizer import colorize_file, plan_outputs
 
     model = pretrained.load(args.model, device=args.device)
     out_dir = Path(args.out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"{out_dir} exists and is not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
+    sources = [Path(name) for name in args.inputs]
+    tile_rows = "auto" if args.tile_rows is None else (args.tile_rows or None)
     failures = 0
-    for source in map(Path, args.inputs):
-        target = out_dir / f"{source.stem}.png"
+    plan = plan_outputs(sources, out_dir, args.force)
+    for source, (target, reason) in zip(sources, plan, strict=True):
         try:
-            if not source.is_file():
-                raise ValueError("no such file")
-            if target.exists() and not args.force:
-                raise ValueError(f"{target} exists; pass --force to overwrite it")
-            rgb = read_image(source).permute(1, 2, 0).numpy()
-            result = Image.fromarray(colorize(model, rgb))
-            partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            result.save(partial, format="PNG")
-            os.replace(partial, target)
+            if reason is not None:
+                raise ValueError(reason)
+            colorize_file(model, source, target, tile_rows=tile_rows)
             print(f"{source} -> {target}")
-        except (BadImageError, ValueError, OSError) as err:
+        except (ValueError, OSError) as err:  # BadImageError is a ValueError
             failures += 1
             print(f"colorlib colorize: error: {source}: {err}", file=sys.stderr)
     return 1 if failures else 0
@@ -159,16 +178,28 @@ def build_parser() -> argparse.ArgumentParser:
         description="Execute notebooks/NN_*.ipynb in order with papermill (cwd = the "
         "notebooks folder), writing executed copies and summary.md / summary.html to "
         "OUT/<profile>/. A failing notebook does not stop the others; the exit status "
-        "is 1 if any failed. Data: COLORLIB_DATA when set, else the bundled sample.",
+        "is 1 if any failed. Data: COLORLIB_DATA when set, else the bundled sample. "
+        "WARNING: --profile full -p retrain true retrains every model and WRITES OVER the "
+        "shipped, git-tracked weights and records (data/checkpoints/*.pt, "
+        "data/results/*.json); it is refused unless you also pass --overwrite-shipped.",
     )
     rerun.add_argument(
         "--profile", choices=("quick", "full"), default="quick",
-        help="quick: minutes on a laptop CPU (default); full: the real experiment",
+        help="quick: minutes on a laptop CPU, trains under runs/ only (default); full: the "
+        "real experiment (with -p retrain true it replaces the shipped files, see "
+        "--overwrite-shipped)",
     )  # fmt: skip
     rerun.add_argument("--only", nargs="+", metavar="NN", help="notebook numbers, e.g. 00 02")
     rerun.add_argument(
         "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-        help="notebook parameter for every notebook, e.g. -p retrain true (repeatable)",
+        help="notebook parameter for every notebook, e.g. -p retrain true (repeatable); NAME "
+        "must be one of the notebooks' parameters (retrain, seed, device, dataset ...): "
+        "others are refused with the list",
+    )  # fmt: skip
+    rerun.add_argument(
+        "--overwrite-shipped", action="store_true",
+        help="allow --profile full -p retrain true to replace the shipped, git-tracked "
+        "data/checkpoints/*.pt and data/results/*.json with the new runs",
     )  # fmt: skip
     rerun.add_argument("--out", default="runs", help="output folder (default runs)")
     rerun.add_argument("--kernel", help="Jupyter kernel (default: the notebook's own)")
@@ -241,8 +272,15 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--lr", type=float, help="learning rate (default: 1e-3 CNNs, 2e-4 GANs)")
     fit.add_argument("--plateau", action="store_true", help="decay lr 10x on plateau, to 1e-4")
     fit.add_argument("--limit", type=_positive_int, help="use N random training images")
-    fit.add_argument("--out", help="checkpoint folder (default runs/train/<dataset>-<task>-<loss>)")
-    fit.add_argument("--export", help="write compact weights here (e.g. data/checkpoints/NAME.pt)")
+    fit.add_argument(
+        "--out",
+        help="checkpoint folder (default runs/train/<dataset>-<task>-<loss>[-seed<k>]); a "
+        "run resumes there only with the same settings (--epochs may grow)",
+    )
+    fit.add_argument(
+        "--export",
+        help="write compact weights here (e.g. data/checkpoints/NAME.pt); the folder must exist",
+    )
     fit.add_argument("--description", help="one-line description stored with --export")
     fit.add_argument("--force", action="store_true", help="overwrite an existing --export")
     fit.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda ...")
@@ -273,17 +311,53 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     paint.add_argument("--device", default="cpu", help="cpu (default), cuda ...")
     paint.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    paint.add_argument(  # rows per strip; 0 = whole image (the untiled reference, benchmarks)
+        "--tile-rows", type=int, help=argparse.SUPPRESS
+    )
     paint.set_defaults(handler=_colorize)
     return parser
 
 
+EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 1, 130
+
+
+def _diverged(exc: BaseException) -> bool:
+    """Whether ``exc`` is a :class:`colorlib.train.TrainingDiverged` (checked without
+    importing torch: only a command that trained can have raised one)."""
+    train = sys.modules.get("colorlib.train")
+    return train is not None and isinstance(exc, train.TrainingDiverged)
+
+
+def _error(command: str, message: object) -> None:
+    """``colorlib COMMAND: error: MESSAGE`` on stderr, on one line."""
+    text = " ".join(str(message).split()) or "unknown error"
+    print(f"colorlib {command}: error: {text}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; user errors end as one line on stderr and a non-zero status.
+
+    Exit status: the command's own, 2 for a refused input (bad device, file, folder,
+    checkpoint or setting), 1 for a diverged training run, 130 for Ctrl-C.
+    """
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"colorlib {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except (OSError, ValueError) as exc:
+        _error(args.command, exc)
+        return EXIT_ERROR
+    except Interrupted as exc:
+        _error(args.command, exc)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        _error(args.command, "interrupted")
+        return EXIT_INTERRUPTED
+    except RuntimeError as exc:
+        if not _diverged(exc):
+            raise
+        hint = "" if getattr(args, "experiment", None) else "; try a smaller --lr"
+        _error(args.command, f"{exc}{hint}")
+        return EXIT_DIVERGED
 
 
 if __name__ == "__main__":

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -11,8 +14,10 @@ import torch
 from PIL import Image
 
 import colorlib
+import colorlib.colorizer
 from colorlib import pretrained
-from colorlib.colorizer import Colorizer, colorize
+from colorlib.__main__ import main
+from colorlib.colorizer import Colorizer, colorize, open_image
 from colorlib.tasks import make_task
 from colorlib.train import export_weights
 
@@ -170,3 +175,211 @@ def test_cli_train_exports_a_loadable_colorizer(tmp_path):
     assert model.image_size == 32
     again = run_cli(*args)
     assert again.returncode == 2 and "pass --force" in again.stderr
+
+
+# ------------------------------------------------- strips: bounded memory, same result
+
+
+def _photo(photos64, index: int, size: tuple[int, int]) -> Image.Image:
+    """One of the scikit-image photos as an RGB Pillow image of ``size`` (W, H)."""
+    rgb = (photos64[index].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    return Image.fromarray(rgb).resize(size)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "RGBA", "P", "CMYK"])
+def test_colorize_in_strips_matches_the_whole_image(exported, photos64, mode):
+    model = pretrained.load("tiny-regression", root=exported["folder"])
+    image = _photo(photos64, 2, (97, 61)).convert(mode)
+    reference = colorize(model, image, tile_rows=None).astype(int)
+    for tile_rows in (1, 7, 60, 61, 500, "auto"):
+        tiled = colorize(model, image, tile_rows=tile_rows)
+        assert tiled.shape == (61, 97, 3) and tiled.dtype == np.uint8
+        assert np.abs(tiled.astype(int) - reference).max() <= 1, tile_rows
+    array = np.asarray(image.convert("RGB"))  # numpy input is cut into strips too
+    assert np.abs(colorize(model, array, tile_rows=5).astype(int) - reference).max() <= 1
+    # images smaller than the network's input (the resize then upsamples)
+    small = _photo(photos64, 0, (20, 9))
+    assert np.array_equal(
+        colorize(model, small, tile_rows=2), colorize(model, small, tile_rows=None)
+    )
+
+
+def test_colorize_converts_one_strip_at_a_time(exported, photos64, monkeypatch):
+    # bounded memory: no full-resolution float conversion of the whole image ever
+    model = pretrained.load("tiny-regression", root=exported["folder"])
+    image = _photo(photos64, 1, (100, 80))
+    reference = colorize(model, image, tile_rows=None)
+    pixels = []
+
+    def recording(convert):
+        def wrapper(x, *args, **kwargs):
+            pixels.append(x.shape[-2] * x.shape[-1])
+            return convert(x, *args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(colorlib.colorizer, "TILE_PIXELS", 1000)  # 10 rows of 100
+    for name in ("rgb_to_lab", "lab_to_rgb"):
+        monkeypatch.setattr(colorlib.colorizer, name, recording(getattr(colorlib.colorizer, name)))
+    tiled = colorize(model, image)
+    assert pixels and max(pixels) == 1000
+    assert np.abs(tiled.astype(int) - reference.astype(int)).max() <= 1
+
+
+def test_colorize_rejects_a_bad_tile_height(exported):
+    model = pretrained.load("tiny-regression", root=exported["folder"])
+    with pytest.raises(ValueError, match="tile_rows must be a positive int"):
+        colorize(model, np.zeros((8, 8, 3), np.uint8), tile_rows=0)
+
+
+def test_open_image_takes_big_photos_and_refuses_absurd_ones(tmp_path, monkeypatch):
+    # a 12000x9000 photo (108 MP) is above Pillow's 89 MP warning but below its
+    # 179 MP error: scaled down here by lowering Pillow's limit to 1,000 pixels
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    Image.new("RGB", (40, 30), (10, 200, 30)).save(tmp_path / "big.png")  # 1,200 pixels
+    Image.new("RGB", (50, 50)).save(tmp_path / "absurd.png")  # 2,500 > 2 x 1,000
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not even a DecompressionBombWarning
+        image = open_image(tmp_path / "big.png")
+    assert image.size == (40, 30) and image.getpixel((0, 0)) == (10, 200, 30)
+    with pytest.raises(
+        colorlib.data.BadImageError, match=r"^too large to colorize: more than 2,000 pixels$"
+    ):
+        open_image(tmp_path / "absurd.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)
+    monkeypatch.setattr(colorlib.colorizer, "max_pixels", lambda: 2000)  # our own check
+    with pytest.raises(
+        colorlib.data.BadImageError, match=r"more than 2,000 pixels \(50x50 = 2,500\)"
+    ):
+        open_image(tmp_path / "absurd.png")
+
+
+# ------------------------------------------------------- the CLI's files, in-process
+
+
+def colorize_cli(capsys, *args: str) -> tuple[int, list[str], list[str]]:
+    """``python -m colorlib colorize ARGS`` in this process: (status, stdout, stderr lines)."""
+    status = main(["colorize", *map(str, args)])
+    captured = capsys.readouterr()
+    return status, captured.out.splitlines(), captured.err.splitlines()
+
+
+@pytest.fixture
+def photo_dir(tmp_path, photos64):
+    """tmp/in/ with photo.png, a.jpg and a.png (different pictures), and the tiny model."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _photo(photos64, 0, (40, 30)).save(folder / "photo.png")
+    _photo(photos64, 1, (36, 24)).save(folder / "a.jpg")
+    _photo(photos64, 2, (30, 20)).save(folder / "a.png")
+    return folder
+
+
+def test_cli_never_overwrites_an_input_even_with_force(exported, photo_dir, tmp_path, capsys):
+    model = exported["folder"] / "tiny-regression.pt"
+    other = tmp_path / "elsewhere" / "other.jpg"
+    other.parent.mkdir()
+    Image.new("RGB", (16, 12), (90, 90, 90)).save(other)
+    photo = photo_dir / "photo.png"
+    before = photo.read_bytes()
+    # OUT_DIR is the input's own folder: photo.png -> in/photo.png, the input itself
+    status, out, err = colorize_cli(capsys, photo, other, photo_dir, "--model", model, "--force")
+    assert status == 1 and photo.read_bytes() == before
+    assert err == [
+        f"colorlib colorize: error: {photo}: its output {photo} is this input itself; "
+        "choose another OUT_DIR"
+    ]
+    assert out == [f"{other} -> {photo_dir / 'other.png'}"]  # the other input still done
+    assert (photo_dir / "other.png").is_file()
+    # a.jpg -> in/a.png would overwrite the input a.png (and a.png itself)
+    inputs = {name: (photo_dir / name).read_bytes() for name in ("a.jpg", "a.png")}
+    a_jpg, a_png = photo_dir / "a.jpg", photo_dir / "a.png"
+    status, out, err = colorize_cli(capsys, a_jpg, a_png, photo_dir, "--model", model, "--force")
+    assert status == 1 and out == [] and len(err) == 2
+    assert f"{a_jpg}: its output {a_png} is input {a_png}; choose another OUT_DIR" in err[0]
+    assert f"{a_png}: its output {a_png} is this input itself" in err[1]
+    assert {name: (photo_dir / name).read_bytes() for name in inputs} == inputs
+
+
+@pytest.mark.parametrize("force", [True, False])
+def test_cli_refuses_inputs_with_the_same_output_name(exported, photo_dir, tmp_path, capsys, force):
+    model = exported["folder"] / "tiny-regression.pt"
+    out_dir = tmp_path / "out"
+    a_jpg, a_png = photo_dir / "a.jpg", photo_dir / "a.png"
+    flags = ["--force"] if force else []
+    status, out, err = colorize_cli(capsys, a_jpg, a_png, out_dir, "--model", model, *flags)
+    assert status == 1
+    assert out == [f"{a_jpg} -> {out_dir / 'a.png'}"]  # one success: the file written
+    assert err == [
+        f"colorlib colorize: error: {a_png}: its output {out_dir / 'a.png'} is also the output "
+        f"of {a_jpg}; colorize them into separate folders or rename one"
+    ]  # and no advice to pass --force
+    with Image.open(out_dir / "a.png") as result:
+        assert result.size == (36, 24)  # a.jpg's colorization, not overwritten by a.png's
+    # the same file twice is colorized once, and said so
+    status, out, err = colorize_cli(capsys, a_jpg, a_jpg, tmp_path / "twice", "--model", model)
+    assert (
+        status == 1
+        and len(out) == 1
+        and err[0].endswith("given twice; colorized once into " + str(tmp_path / "twice" / "a.png"))
+    )
+
+
+def test_cli_says_a_folder_is_a_folder(exported, photo_dir, tmp_path, capsys):
+    model = exported["folder"] / "tiny-regression.pt"
+    status, out, err = colorize_cli(capsys, photo_dir, tmp_path / "out", "--model", model)
+    assert status == 1 and out == []
+    assert err == [f"colorlib colorize: error: {photo_dir}: is a folder, not an image file"]
+
+
+def _temp_files(folder) -> list[str]:
+    return sorted(name for name in os.listdir(folder) if name.endswith(".tmp"))
+
+
+@pytest.mark.parametrize("failing", ["save", "replace"])
+def test_cli_write_error_leaves_no_temp_file(
+    exported, photo_dir, tmp_path, capsys, monkeypatch, failing
+):
+    model = exported["folder"] / "tiny-regression.pt"
+    out_dir = tmp_path / "out"
+    disk_full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def full_save(image, fp, *args, **kwargs):
+        with open(fp, "wb") as partial:  # half a PNG, then the disk is full
+            partial.write(b"\x89PNG\r\n")
+        raise disk_full
+
+    def full_replace(source, target):
+        raise disk_full
+
+    if failing == "save":
+        monkeypatch.setattr(Image.Image, "save", full_save)
+    else:
+        monkeypatch.setattr(os, "replace", full_replace)
+    photo = photo_dir / "photo.png"
+    status, out, err = colorize_cli(capsys, photo, out_dir, "--model", model)
+    assert status == 1 and out == []
+    assert err == [
+        f"colorlib colorize: error: {photo}: cannot write {out_dir / 'photo.png'}: "
+        "No space left on device"
+    ]
+    assert _temp_files(out_dir) == [] and not (out_dir / "photo.png").exists()
+    monkeypatch.undo()  # the disk has room again: the next run is not blocked
+    status, out, err = colorize_cli(capsys, photo, out_dir, "--model", model)
+    assert status == 0 and err == [] and (out_dir / "photo.png").is_file()
+    assert _temp_files(out_dir) == []
+
+
+def test_cli_untiled_reference_flag_gives_the_same_file(exported, photo_dir, tmp_path, capsys):
+    model = exported["folder"] / "tiny-regression.pt"
+    photo = photo_dir / "photo.png"
+    results = []
+    for tile_rows in ("0", "3"):  # 0: the whole image at once (benchmarks' reference)
+        out_dir = tmp_path / f"rows{tile_rows}"
+        status, _, err = colorize_cli(
+            capsys, photo, out_dir, "--model", model, "--tile-rows", tile_rows
+        )
+        assert status == 0 and err == []
+        with Image.open(out_dir / "photo.png") as result:
+            results.append(np.asarray(result).astype(int))
+    assert np.abs(results[0] - results[1]).max() <= 1
