@@ -16,11 +16,14 @@ size and mode:
 
 Memory: steps 1 and 3 run on horizontal strips of rows (about :data:`TILE_PIXELS`
 pixels each), so besides the input and the uint8 output only one strip's float32
-temporaries are alive: a 12000x9000 photo needs about 1 GB in all instead of
-12 GB. Step 2's resize is separable (columns per strip, then rows) and the
-upsampling in step 3 computes each strip's source rows exactly as
-``F.interpolate`` does for the whole image, so strips give the same result as the
-whole image at once (``tile_rows=None``, kept as the reference).
+temporaries are alive: a 12000x9000 photo needs about 0.9 GB on top of the Python
+process (1.8 GB peak RSS for the whole CLI run, against 12.1 GB untiled; see
+``benchmarks/colorize_memory.py``). Step 1 runs twice per strip (once for step 2,
+once for step 3) rather than keep a float32 L of the whole image. Step 2's resize
+is separable (columns per strip, then rows) and the upsampling in step 3 computes
+each strip's source rows exactly as ``F.interpolate`` does for the whole image, so
+strips give the same result as the whole image at once (``tile_rows=None``, kept as
+the reference) within one uint8 level.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ __all__ = [
 
 TILE_PIXELS = 1 << 20
 """Pixels per strip when :func:`colorize` picks the strip height (``tile_rows="auto"``):
-the float32 temporaries of one strip take about 100 bytes per pixel, 100 MB in all."""
+the float32 temporaries of one strip take about 150 bytes per pixel, 150 MB in all."""
 
 
 class Colorizer(nn.Module):

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -383,3 +384,16 @@ def test_cli_untiled_reference_flag_gives_the_same_file(exported, photo_dir, tmp
         with Image.open(out_dir / "photo.png") as result:
             results.append(np.asarray(result).astype(int))
     assert np.abs(results[0] - results[1]).max() <= 1
+
+
+@pytest.mark.slow
+def test_colorize_memory_benchmark_smoke_run():
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "colorize_memory.py"
+    completed = subprocess.run(
+        [sys.executable, str(script), "--size", "96x64"], capture_output=True, text=True
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    lines = completed.stdout.splitlines()
+    assert lines[0].startswith("photo 96x64 ") and len(lines) == 4, completed.stdout
+    assert "peak RSS" in lines[1] and "peak RSS" in lines[2]
+    assert lines[3].endswith("max |difference| 0 uint8 levels"), lines[3]
