@@ -243,6 +243,7 @@ def test_open_image_takes_big_photos_and_refuses_absurd_ones(tmp_path, monkeypat
         warnings.simplefilter("error")  # not even a DecompressionBombWarning
         image = open_image(tmp_path / "big.png")
     assert image.size == (40, 30) and image.getpixel((0, 0)) == (10, 200, 30)
+    image.close()
     with pytest.raises(
         colorlib.data.BadImageError, match=r"^too large to colorize: more than 2,000 pixels$"
     ):
@@ -319,11 +320,9 @@ def test_cli_refuses_inputs_with_the_same_output_name(exported, photo_dir, tmp_p
         assert result.size == (36, 24)  # a.jpg's colorization, not overwritten by a.png's
     # the same file twice is colorized once, and said so
     status, out, err = colorize_cli(capsys, a_jpg, a_jpg, tmp_path / "twice", "--model", model)
-    assert (
-        status == 1
-        and len(out) == 1
-        and err[0].endswith("given twice; colorized once into " + str(tmp_path / "twice" / "a.png"))
-    )
+    twice = tmp_path / "twice" / "a.png"
+    assert status == 1 and out == [f"{a_jpg} -> {twice}"]
+    assert err == [f"colorlib colorize: error: {a_jpg}: given twice; colorized once into {twice}"]
 
 
 def test_cli_says_a_folder_is_a_folder(exported, photo_dir, tmp_path, capsys):
