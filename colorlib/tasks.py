@@ -17,8 +17,9 @@ evaluation and shipped weights behave alike whatever the method.
 
 from __future__ import annotations
 
+import functools
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
@@ -195,32 +196,47 @@ class _OneNetworkTask(Task):
         return {"loss": loss}, self.colorizer().to_ab(output, batch["L"].shape[-2:])
 
 
+def _loss_name(loss: Callable) -> str:
+    """The name a callable loss is saved under in checkpoints (``"custom:<name>"``)."""
+    if not callable(loss):
+        raise TypeError(f"loss must be a name or a callable, got {type(loss).__name__}")
+    return "custom:" + getattr(loss, "__name__", type(loss).__name__)
+
+
 class RegressionTask(_OneNetworkTask):
-    """Predict normalised ab directly; loss ``losses.regression_loss(kind=loss)``.
+    """Predict normalised ab directly, trained on a regression loss.
 
     Args:
         model: normalised L ``(N, 1, S, S)`` -> normalised ab ``(N, 2, s, s)``.
-        loss: ``"l2"`` (poster), ``"smooth_l1"`` or ``"l1"``; on ab / 110.
+        loss: ``"l2"`` (poster), ``"smooth_l1"`` or ``"l1"`` (``losses.regression_loss``),
+            or **your own loss**: a callable ``loss(pred, target) -> 0-dim tensor`` on
+            normalised ab (ab / 110), both ``(N, 2, s, s)`` (the target pooled to the
+            prediction's grid). It is saved in checkpoints as ``"custom:<its name>"``;
+            a resumed run must pass the same callable again.
         lr: Adam learning rate (poster: 1e-3, then 1e-4 on plateau).
-        beta: Smooth L1 knee in ab / 110 units.
+        beta: Smooth L1 knee in ab / 110 units (named losses only).
     """
 
     kind = "regression"
 
-    def __init__(self, model: nn.Module, loss: str = "l2", lr: float = 1e-3, beta: float = 1.0):
-        if loss not in losses.REGRESSION_KINDS:
-            raise ValueError(f"loss must be one of {losses.REGRESSION_KINDS}, got {loss!r}")
-        config = {"loss": loss, "lr": lr, "beta": beta}
+    def __init__(
+        self, model: nn.Module, loss: str | Callable = "l2", lr: float = 1e-3, beta: float = 1.0
+    ):
+        if isinstance(loss, str):
+            if loss not in losses.REGRESSION_KINDS:
+                raise ValueError(f"loss must be one of {losses.REGRESSION_KINDS}, got {loss!r}")
+            self.loss_fn = functools.partial(losses.regression_loss, kind=loss, beta=beta)
+            name = loss
+        else:
+            self.loss_fn, name = loss, _loss_name(loss)
+        config = {"loss": name, "lr": lr, "beta": beta}
         super().__init__({"net": model}, {"net": _adam([model], lr)}, config)
 
     def _loss(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
         with self.autocast():
             pred = self.nets["net"](normalize_l(batch["L"]))
         target = _to_grid(normalize_ab(batch["ab"]), pred)
-        loss = losses.regression_loss(
-            pred.float(), target, self.config["loss"], beta=self.config["beta"]
-        )
-        return loss, pred
+        return self.loss_fn(pred.float(), target), pred
 
 
 class ClassificationTask(_OneNetworkTask):
@@ -238,6 +254,11 @@ class ClassificationTask(_OneNetworkTask):
         lam: rebalancing mix with the uniform distribution (Zhang: 0.5).
         T: annealed-mean temperature for predictions (Zhang: 0.38).
         k, sigma: soft-encoding neighbours and width in Lab units.
+        loss: ``losses.soft_cross_entropy`` by default, or **your own loss**: a callable
+            ``loss(logits, target, weights) -> 0-dim tensor`` with float logits
+            ``(N, Q, s, s)``, the soft-encoded target ``(N, Q, s, s)`` (sums to 1 over
+            Q) and per-pixel rebalancing weights ``(N, s, s)`` or None. Saved in
+            checkpoints as ``"custom:<its name>"``.
     """
 
     kind = "classification"
@@ -252,8 +273,10 @@ class ClassificationTask(_OneNetworkTask):
         k: int = 5,
         sigma: float = 5.0,
         lr: float = 1e-3,
+        loss: Callable | None = None,
     ):
         self.gamut = gamut or ABGamut()
+        self.loss_fn = loss or losses.soft_cross_entropy
         weights = None if prior is None else rebalance_weights(prior.float(), lam)
         self.class_weights = weights
         config = {
@@ -266,6 +289,8 @@ class ClassificationTask(_OneNetworkTask):
             "grid": self.gamut.grid,
             "class_weights": weights,
         }
+        if loss is not None:
+            config["loss"] = _loss_name(loss)
         super().__init__({"net": model}, {"net": _adam([model], lr)}, config)
 
     def _loss(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
@@ -277,7 +302,7 @@ class ClassificationTask(_OneNetworkTask):
         weights = None
         if self.class_weights is not None:
             weights = self.class_weights.to(ab.device)[self.gamut.nearest(ab)]
-        return losses.soft_cross_entropy(logits, target, weights), logits
+        return self.loss_fn(logits, target, weights), logits
 
 
 class LabelTask(_OneNetworkTask):
@@ -572,7 +597,7 @@ def make_task(
     kind: str,
     image_size: int,
     network_name: str | None = None,
-    loss: str = "l2",
+    loss: str | Callable = "l2",
     dropout: float = 0.0,
     width: float = 1.0,
     prior: torch.Tensor | None = None,
@@ -589,9 +614,11 @@ def make_task(
 
     - ``"regression"``: ``SeedCNN(image_size, dropout)`` (the poster's CNN) or, with
       ``network_name="ZhangNet"``, ``ZhangNet(width)``; loss ``l2``/``smooth_l1``/``l1``
+      or your own callable (see :class:`RegressionTask`)
       (``beta``: the Smooth L1 knee in ab / 110 units, default :data:`SMOOTH_L1_BETA`).
     - ``"classification"``: ``ZhangNet(width, bins=Q)`` over the derived bins;
-      ``prior`` (Q,) turns on class rebalancing.
+      ``prior`` (Q,) turns on class rebalancing; a callable ``loss`` replaces the
+      cross-entropy (see :class:`ClassificationTask`).
     - ``"pix2pix"``: ``UNetGenerator(image_size, base_width, noise_channels)`` +
       ``PatchDiscriminator`` sized for it; ``l1_weight`` (lambda) and
       ``adversarial_weight`` as :class:`Pix2PixTask`.
@@ -625,7 +652,8 @@ def make_task(
     if kind == "classification":
         gamut = ABGamut()
         net = network("ZhangNet", width=width, bins=gamut.Q)
-        return ClassificationTask(net, gamut=gamut, prior=prior, lr=lr or 1e-3)
+        custom = loss if callable(loss) else None
+        return ClassificationTask(net, gamut=gamut, prior=prior, lr=lr or 1e-3, loss=custom)
     n_layers = models.PatchDiscriminator.for_image_size(image_size).n_layers
     critic = {"in_channels": 3, "n_layers": n_layers}
     if kind == "pix2pix":
