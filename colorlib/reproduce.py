@@ -4,9 +4,14 @@
 executes ``notebooks/NN_*.ipynb`` in order with papermill (kernel cwd = the
 notebooks folder, so relative paths behave as in JupyterLab), writes each executed
 notebook to ``runs/<profile>/``, carries on past a failing notebook, and ends with
-``runs/<profile>/summary.md`` and ``summary.html``: a status table, then every
-output of the cells tagged ``summary`` (results tables, comparisons with the poster,
-key figures), notebook by notebook. The figures are also written as PNG files to
+``runs/<profile>/summary.md`` and ``summary.html``: the data the run used, a status
+table, then every output of the cells tagged ``summary`` (results tables,
+comparisons with the poster, key figures), notebook by notebook.
+
+Every notebook names its data: it prints a line ``DATA: <what it loaded>`` (the
+description :func:`colorlib.data.load_or_sample` returns) for each dataset it uses.
+The summary opens with those lines, and a notebook that ran but printed none counts
+as failed (:data:`DATA_PREFIX`). The figures are also written as PNG files to
 ``runs/<profile>/figures/<notebook>-<k>.png`` (the README's results figure is one).
 
 Parameters are checked before anything runs (:func:`check_parameters`): papermill
@@ -38,6 +43,8 @@ __all__ = [
     "NOTEBOOKS",
     "NotebookRun",
     "check_parameters",
+    "data_lines",
+    "describe_data",
     "find_notebooks",
     "notebook_parameters",
     "parse_value",
@@ -50,6 +57,10 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 PROFILES = ("quick", "full")
 SUMMARY_TAG = "summary"  # cells whose outputs go into the report
+DATA_PREFIX = "DATA: "
+"""How a notebook names its data: a printed line starting with this."""
+SAMPLE_PREFIX = "the bundled sample"
+"""How :func:`colorlib.data.load_or_sample` describes the sample fallback."""
 
 
 @dataclass
@@ -62,6 +73,7 @@ class NotebookRun:
     seconds: float = 0.0
     error: str = ""
     summary: list[dict] = field(default_factory=list)  # nbformat outputs of summary cells
+    data: list[str] = field(default_factory=list)  # its DATA lines, prefix removed
 
 
 def find_notebooks(folder: Path = NOTEBOOKS, only: list[str] | None = None) -> list[Path]:
@@ -170,6 +182,34 @@ def _summary_outputs(notebook_path: Path) -> list[dict]:
     return outputs
 
 
+def data_lines(notebook_path: Path) -> list[str]:
+    """The distinct ``DATA: ...`` lines an executed notebook printed, prefix removed."""
+    import nbformat
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    lines = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if output.get("output_type") == "stream" and output.get("name") == "stdout":
+                text = "".join(output.get("text", ""))
+                lines += [line[len(DATA_PREFIX) :] for line in text.splitlines()
+                          if line.startswith(DATA_PREFIX)]  # fmt: skip
+    return list(dict.fromkeys(lines))
+
+
+def describe_data(runs: list[NotebookRun]) -> str:
+    """One line for the top of the summary: real data, the bundled sample, or both."""
+    lines = [line for run in runs for line in run.data]
+    sample = [line for line in lines if line.startswith(SAMPLE_PREFIX)]
+    if not lines:
+        return "Data: no notebook named its data"
+    if len(sample) == len(lines):
+        return "Data: **the bundled sample** only (no real dataset found; set COLORLIB_DATA)"
+    if sample:
+        return "Data: real datasets, and **the bundled sample** where noted below"
+    return "Data: real datasets"
+
+
 def run_all(
     profile: str = "quick",
     only: list[str] | None = None,
@@ -230,6 +270,10 @@ def run_all(
         run.seconds = time.perf_counter() - start
         if run.output.exists():
             run.summary = _summary_outputs(run.output)
+            run.data = data_lines(run.output)
+        if run.ok and not run.data:
+            run.ok = False
+            run.error = f"printed no '{DATA_PREFIX}...' line: every notebook names its data"
         runs.append(run)
         # one line as each notebook ends (a long batch run, e.g. in CI, shows where it is)
         status = "ok" if run.ok else f"FAILED: {run.error}"
@@ -273,8 +317,13 @@ def write_summary(runs: list[NotebookRun], profile: str, out_dir: Path) -> tuple
         f"{r.error.replace('|', '/') if r.error else ''} |"
         for r in runs
     ]
+    data_items = [f"- {run.name}: {line}" for run in runs for line in run.data]
     md = [
         f"# colorlib reproduction, profile `{profile}`",
+        "",
+        describe_data(runs),
+        "",
+        *data_items,
         "",
         "| notebook | status | seconds | error |",
         "|---|---|---|---|",
@@ -284,6 +333,9 @@ def write_summary(runs: list[NotebookRun], profile: str, out_dir: Path) -> tuple
         "<!doctype html><meta charset='utf-8'>",
         f"<title>colorlib reproduction ({html.escape(profile)})</title>",
         f"<h1>colorlib reproduction, profile <code>{html.escape(profile)}</code></h1>",
+        f"<p>{html.escape(describe_data(runs)).replace('**', '')}</p><ul>",
+        *(f"<li>{html.escape(item[2:])}" for item in data_items),
+        "</ul>",
         "<table border=1 cellpadding=4><tr><th>notebook<th>status<th>seconds<th>error",
         *(
             f"<tr><td>{html.escape(r.name)}<td>{'ok' if r.ok else 'FAILED'}"

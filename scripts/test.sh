@@ -40,6 +40,20 @@ fi
 stage "pytest"
 .venv/bin/python -m pytest tests "${notebooks[@]}" "$@"
 
+# The main job as a newcomer runs it: no real datasets, only the bundled sample. Every
+# notebook must complete and name its data (reproduce fails one that prints no DATA
+# line), and the summary must say up front that it used the sample.
+if [ $# -eq 0 ]; then
+  stage "main job on the bundled sample (python -m colorlib reproduce, no COLORLIB_DATA)"
+  rm -rf runs/ci-sample
+  env -u COLORLIB_DATA .venv/bin/python -m colorlib reproduce --profile quick \
+    --out runs/ci-sample --no-progress
+  if ! head -n 3 runs/ci-sample/quick/summary.md | grep -q "the bundled sample"; then
+    echo "[test] runs/ci-sample/quick/summary.md does not say that it used the sample" >&2
+    exit 1
+  fi
+fi
+
 # The retrain path: every notebook that trains (01-05; 00 trains nothing and nbval has
 # just run it) trains its quick models (retrain=True) and must complete; notebook 02
 # also checks that its quick cross-entropy model beats the gray guess. Needs the real

@@ -31,11 +31,15 @@ def notebooks(tmp_path):
     write_notebook(
         folder / "00_good.ipynb",
         params,
-        ("import pathlib\nprint('cwd is', pathlib.Path.cwd().name)", []),
+        ("import pathlib\nprint('cwd is', pathlib.Path.cwd().name)\nprint('DATA: toy photos')", []),
         ("print(f'| profile | {profile} |')\nprint('answer', 21 * scale)", ["summary"]),
     )
     write_notebook(folder / "01_broken.ipynb", params, ("raise RuntimeError('boom')", []))
-    write_notebook(folder / "02_after.ipynb", params, ("print('still ran', profile)", ["summary"]))
+    write_notebook(
+        folder / "02_after.ipynb", params,
+        ("print('DATA: the bundled sample (2 photos)')\nprint('still ran', profile)", ["summary"]),
+    )  # fmt: skip
+    write_notebook(folder / "03_unnamed.ipynb", params, ("print('no data named')", []))
     (folder / "helper.ipynb").write_text("{}")  # not numbered: never run
     return folder
 
@@ -46,9 +50,11 @@ def test_run_all_carries_on_past_a_failure_and_reports(notebooks, tmp_path):
         profile="full", parameters={"scale": 2}, out_root=tmp_path / "runs",
         folder=notebooks, progress=False,
     )  # fmt: skip
-    assert [r.name for r in runs] == ["00_good", "01_broken", "02_after"]
-    assert [r.ok for r in runs] == [True, False, True]
+    assert [r.name for r in runs] == ["00_good", "01_broken", "02_after", "03_unnamed"]
+    assert [r.ok for r in runs] == [True, False, True, False]
     assert "boom" in runs[1].error
+    assert "names its data" in runs[3].error  # it ran, but did not say on what
+    assert runs[0].data == ["toy photos"] and runs[2].data == ["the bundled sample (2 photos)"]
     assert all(r.output.parent == tmp_path / "runs" / "full" and r.output.exists() for r in runs)
     executed = nbformat.read(runs[0].output, as_version=4)
     printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
@@ -57,6 +63,8 @@ def test_run_all_carries_on_past_a_failure_and_reports(notebooks, tmp_path):
 
     md_path, html_path = reproduce.write_summary(runs, "full", tmp_path / "runs" / "full")
     md = md_path.read_text()
+    assert md.splitlines()[2] == "Data: real datasets, and **the bundled sample** where noted below"
+    assert "- 02_after: the bundled sample (2 photos)" in md
     assert "| 01_broken | FAILED |" in md and "boom" in md
     assert "answer 42" in md and "still ran full" in md
     assert "cwd is" not in md  # only cells tagged "summary" are reported
@@ -65,7 +73,7 @@ def test_run_all_carries_on_past_a_failure_and_reports(notebooks, tmp_path):
 
 def test_find_notebooks_filters_and_rejects_unknown(notebooks):
     assert [p.stem for p in reproduce.find_notebooks(notebooks)] == [
-        "00_good", "01_broken", "02_after",
+        "00_good", "01_broken", "02_after", "03_unnamed",
     ]  # fmt: skip
     assert [p.stem for p in reproduce.find_notebooks(notebooks, ["02", "00_good"])] == [
         "00_good", "02_after",
@@ -144,3 +152,22 @@ def test_an_unwritable_output_folder_is_refused(notebooks, tmp_path):
     (tmp_path / "afile").write_text("")
     with pytest.raises(ValueError, match="cannot write to the output folder.*writable --out"):
         reproduce.run_all(folder=notebooks, out_root=tmp_path / "afile", progress=False)
+
+
+@pytest.mark.parametrize(
+    ("lines", "first"),
+    [
+        ([["the bundled sample (48 test photos)"], ["the bundled sample (191 photos)"]],
+         "Data: **the bundled sample** only (no real dataset found; set COLORLIB_DATA)"),
+        ([["CIFAR-10 test split: 10,000 images (COLORLIB_DATA)"]], "Data: real datasets"),
+        ([[]], "Data: no notebook named its data"),
+    ],
+)  # fmt: skip
+def test_summary_opens_with_the_data(tmp_path, lines, first):
+    runs = [
+        reproduce.NotebookRun(f"0{k}_x", tmp_path / f"0{k}_x.ipynb", ok=True, data=data)
+        for k, data in enumerate(lines)
+    ]
+    md_path, html_path = reproduce.write_summary(runs, "quick", tmp_path / "out")
+    assert md_path.read_text().splitlines()[2] == first
+    assert first.replace("**", "") in html_path.read_text()
