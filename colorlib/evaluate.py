@@ -47,12 +47,15 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 
 from colorlib import metrics
-from colorlib.lab import lab_to_rgb, merge_lab
+from colorlib.colorizer import colorize, open_image
+from colorlib.data import to_rgb_array
+from colorlib.lab import lab_to_rgb, merge_lab, rgb_to_lab, split_lab
 
 __all__ = [
     "METRICS",
@@ -66,6 +69,8 @@ __all__ = [
     "by_class",
     "check_beats_gray",
     "evaluate",
+    "full_size",
+    "appeal_verdict",
     "paired_difference",
     "rebalanced_auc",
     "sample_spread",
@@ -259,6 +264,58 @@ def evaluate(pred: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 # ------------------------------------------------------------------------- baselines
+
+
+def full_size(
+    colorizers: Mapping[str, torch.nn.Module],
+    paths: Sequence[str | os.PathLike],
+    progress: bool = False,
+) -> tuple[dict[str, list[np.ndarray]], dict[str, dict[str, torch.Tensor]]]:
+    """Every colorizer on every photo at the photo's own size, and per-photo scores.
+
+    Each photo goes through :func:`colorlib.colorize` (the one path from a photo of
+    any size to its colorization: L resized to the model's side, ab predicted and
+    upsampled, merged with the full-resolution L), so the pictures are what a user
+    of ``python -m colorlib colorize`` gets.
+
+    Args:
+        colorizers: name -> colorizer with an ``image_size`` (``pretrained.load``).
+        paths: image files, any size and mode.
+        progress: a tqdm bar over photos.
+
+    Returns:
+        ``(images, scores)``. ``images``: row name -> one uint8 ``(H, W, 3)`` sRGB
+        array per photo, for ``"gray input"``, each colorizer and ``"ground truth"``.
+        ``scores``: name -> ``{"ab_l2": (N,), "colorfulness": (N,)}`` float64 per
+        photo, at full size, for ``"gray guess"`` (the gray input scored as a
+        colorization), each colorizer and ``"ground truth"``; ab L2 in Lab units
+        against the photo's own ab, colourfulness as :func:`colorlib.metrics.colorfulness`.
+    """
+    def as_batch(picture: np.ndarray) -> torch.Tensor:  # (H, W, 3) uint8 -> (1, 3, H, W)
+        return torch.tensor(picture).permute(2, 0, 1)[None]
+
+    images: dict[str, list[np.ndarray]] = {"gray input": [], **{n: [] for n in colorizers}}
+    images["ground truth"] = []
+    for path in tqdm(paths, desc="full size", disable=not progress, leave=False):
+        with open_image(path) as photo:
+            truth = to_rgb_array(photo)
+        L, ab = split_lab(rgb_to_lab(as_batch(truth)))
+        gray = lab_to_rgb(merge_lab(L, torch.zeros_like(ab)))[0]
+        images["gray input"].append(gray.mul(255).round().byte().permute(1, 2, 0).numpy())
+        for name, model in colorizers.items():
+            images[name].append(colorize(model, truth))
+        images["ground truth"].append(truth)
+    true_ab = [split_lab(rgb_to_lab(as_batch(truth)))[1] for truth in images["ground truth"]]
+    scores = {}
+    for name, row in images.items():
+        values = {"ab_l2": [], "colorfulness": []}
+        for picture, ab in zip(row, true_ab, strict=True):
+            rgb = as_batch(picture)
+            values["ab_l2"].append(metrics.ab_l2(split_lab(rgb_to_lab(rgb))[1], ab))
+            values["colorfulness"].append(metrics.colorfulness(rgb.float() / 255))
+        label = "gray guess" if name == "gray input" else name
+        scores[label] = {k: torch.cat(v).double() for k, v in values.items()}
+    return images, scores
 
 
 def mean_ab(dataset: Dataset, limit: int | None = None, batch_size: int = 1000) -> torch.Tensor:
@@ -464,6 +521,63 @@ def word_difference(
         return f"{a} is {words[0] if mean > 0 else words[1]} than {b}: {interval} {where}"
     word = "better" if verdict == "better" else "worse"
     return f"{a} is {word} than {b} on {metric}: {interval} {where}"
+
+
+def appeal_verdict(
+    scores: Mapping[str, Mapping[str, torch.Tensor]],
+    truth: str = "ground truth",
+    floor: str = "gray guess",
+) -> list[str]:
+    """Sentences that answer "which colorization is most appealing?" from numbers alone.
+
+    A human judges appeal (the Colorization Turing Test); the numbers can only rule
+    out. A colorization is a *candidate* when it is both
+
+    - **vivid**: mean colourfulness at least half the truth's (a sepia or grey
+      picture does not appeal, however close its ab), and
+    - **faithful**: its ab L2 is not detectably worse than the gray guess's
+      (:func:`paired_difference`; a colour that is wrong by more than no colour at
+      all is not plausible).
+
+    Args:
+        scores: name -> ``{"ab_l2": (N,), "colorfulness": (N,)}`` per photo (e.g.
+            :func:`full_size`'s second result), with ``truth`` and ``floor`` among them.
+        truth, floor: the names of the ground truth and of the gray guess.
+
+    Returns:
+        One sentence per colorizer (vivid? faithful?, with the numbers), then the
+        verdict: the most colourful candidate, or that no colorizer is both.
+    """
+    target = scores[truth]["colorfulness"].mean().item()
+    lines, candidates = [], []
+    for name, values in scores.items():
+        if name in (truth, floor):
+            continue
+        vivid = values["colorfulness"].mean().item() >= target / 2
+        mean, margin, verdict = paired_difference(values["ab_l2"], scores[floor]["ab_l2"])
+        faithful = verdict != "worse"
+        if vivid and faithful:
+            candidates.append(name)
+        lines.append(
+            f"{name}: colourfulness {values['colorfulness'].mean():.1f} "
+            f"({'at least' if vivid else 'under'} half the truth's {target:.1f}); ab L2 minus "
+            f"the gray guess's {mean:+.2f} [{mean - margin:+.2f}, {mean + margin:+.2f}] Lab "
+            f"units ({'not worse than gray' if faithful else 'worse than gray'})"
+        )
+    if candidates:
+        best = max(candidates, key=lambda n: scores[n]["colorfulness"].mean().item())
+        others = [n for n in candidates if n != best]
+        lines.append(
+            f"verdict: {best} is the most colourful colorization that is not detectably less "
+            f"faithful than a gray guess" + (f" (also vivid and faithful: {', '.join(others)})"
+                                              if others else "")
+        )  # fmt: skip
+    else:
+        lines.append(
+            "verdict: no colorization is both vivid (half the truth's colourfulness) and as "
+            "faithful as a gray guess; the numbers cannot name the most appealing one"
+        )
+    return lines
 
 
 @torch.no_grad()

@@ -46,6 +46,7 @@ __all__ = [
     "show_rgb",
     "gray_rgb",
     "image_grid",
+    "full_size_grid",
     "show_lab_channels",
     "show_mean_colouring",
     "plot_gamut_slices",
@@ -192,6 +193,49 @@ def image_grid(
             else:
                 ax.set_axis_off()
         axes[r, 0].set_ylabel(label, fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def full_size_grid(
+    images: Mapping[str, Sequence[np.ndarray]],
+    max_photos: int = 4,
+    panel_inches: float = 2.2,
+    suptitle: str | None = None,
+) -> Figure:
+    """Photos at their own size and aspect, one row per photo, one column per method.
+
+    Args:
+        images: column title -> uint8 ``(H, W, 3)`` sRGB arrays, one per photo, the
+            photos in the same order in every column (:func:`colorlib.evaluate.full_size`'s
+            first result); photos may differ in size.
+        max_photos: at most this many rows.
+        panel_inches: width of one panel; rows take the height of their photo.
+        suptitle: optional figure title.
+
+    Returns:
+        Figure with ``rows x len(images)`` axes, nothing resampled but for display.
+    """
+    if not images:
+        raise ValueError("full_size_grid needs at least one column")
+    columns = list(images)
+    rows = min(max_photos, min(len(images[c]) for c in columns))
+    if rows == 0:
+        raise ValueError("full_size_grid: no photos to show")
+    aspects = [images[columns[0]][r].shape[0] / images[columns[0]][r].shape[1] for r in range(rows)]
+    fig = Figure(
+        figsize=(panel_inches * len(columns), panel_inches * sum(aspects) + 0.6),
+        layout="constrained",
+    )
+    axes = fig.subplots(rows, len(columns), squeeze=False, height_ratios=aspects)
+    for c, title in enumerate(columns):
+        for r in range(rows):
+            ax = axes[r, c]
+            ax.imshow(images[title][r], interpolation="lanczos")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[0, c].set_title(title, fontsize=9)
     if suptitle:
         fig.suptitle(suptitle)
     return fig
