@@ -11,8 +11,8 @@ The pipeline, one function a step:
    set's mean ab, from :func:`mean_ab`, everywhere);
 4. :func:`summary_table` prints the means as a fixed-width text table.
 
-:func:`load_history` reads a training history (shipped results or a fresh run) for
-:func:`colorlib.viz.plot_history`.
+:func:`colorlib.experiments.load_history` reads a training history (shipped results or a
+fresh run) for :func:`colorlib.viz.plot_history`.
 
 A prediction (``dict``, every tensor on the CPU, N images of side S)
 --------------------------------------------------------------------
@@ -42,10 +42,8 @@ Example
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -74,7 +72,6 @@ __all__ = [
     "paired_difference",
     "rebalanced_auc",
     "sample_spread",
-    "load_history",
     "mean_ab",
     "predict",
     "ranking_table",
@@ -903,40 +900,3 @@ def check_beats_gray(
     ]
     if losers:
         raise ValueError(f"ab L2 not below the gray guess's {floor:.2f}: {', '.join(losers)}")
-
-
-def load_history(
-    name: str,
-    profile: str = "quick",
-    retrained: bool = False,
-    runs: str | os.PathLike = "runs",
-) -> list[dict]:
-    """The per-epoch training history of experiment ``name``.
-
-    Args:
-        name: an experiment name (:data:`colorlib.experiments.EXPERIMENTS`).
-        profile: the profile of a fresh run (``retrained=True``).
-        retrained: True: the run just made by ``train_or_load(..., retrain=True)``,
-            read from ``runs/<profile>/<name>/history.json`` (relative to the current
-            directory, as :func:`colorlib.experiments.run` writes it). False: the
-            history of the shipped weights, ``data/results/<name>.json``
-            (:data:`colorlib.experiments.RESULTS`, written by the full run).
-        runs: the runs folder of a fresh run.
-
-    Returns:
-        A list of per-epoch dicts as :func:`colorlib.train.fit` returns.
-
-    Raises:
-        FileNotFoundError: no such history; the message names the file.
-    """
-    from colorlib import experiments  # here: experiments imports train, data, pretrained
-
-    if retrained:
-        path = Path(runs) / profile / name / "history.json"
-    else:
-        path = experiments.RESULTS / f"{name}.json"
-    if not path.is_file():
-        how = "train it first" if retrained else "it is written by the full-profile run"
-        raise FileNotFoundError(f"no training history at {path} ({how})")
-    content = json.loads(path.read_text(encoding="utf-8"))
-    return content if retrained else content["history"]

@@ -38,6 +38,7 @@ __all__ = [
     "baselines_path",
     "load_baselines",
     "load_per_image",
+    "load_history",
     "load_results",
     "per_image_path",
     "results_path",
@@ -399,6 +400,41 @@ def _run_name(experiment: Experiment, seed: int) -> str:
 def results_path(name: str, seed: int = 0) -> Path:
     """``data/results/<name>.json`` (seed 0, the shipped run) or ``seeds/<name>-seed<k>.json``."""
     return RESULTS / f"{name}.json" if seed == 0 else RESULTS / "seeds" / f"{name}-seed{seed}.json"
+
+
+def load_history(
+    name: str,
+    profile: str = "quick",
+    retrained: bool = False,
+    runs: str | os.PathLike = "runs",
+) -> list[dict]:
+    """The per-epoch training history of experiment ``name``.
+
+    Args:
+        name: an experiment name (:data:`EXPERIMENTS`).
+        profile: the profile of a fresh run (``retrained=True``).
+        retrained: True: the run just made by ``train_or_load(..., retrain=True)``,
+            read from ``runs/<profile>/<name>/history.json`` (relative to the current
+            directory, as :func:`run` writes it). False: the
+            history of the shipped weights, ``data/results/<name>.json``
+            (:data:`colorlib.RESULTS`, written by the full run).
+        runs: the runs folder of a fresh run.
+
+    Returns:
+        A list of per-epoch dicts as :func:`colorlib.train.fit` returns.
+
+    Raises:
+        FileNotFoundError: no such history; the message names the file.
+    """
+    if retrained:
+        path = Path(runs) / profile / name / "history.json"
+    else:
+        path = RESULTS / f"{name}.json"
+    if not path.is_file():
+        how = "train it first" if retrained else "it is written by the full-profile run"
+        raise FileNotFoundError(f"no training history at {path} ({how})")
+    content = json.loads(path.read_text(encoding="utf-8"))
+    return content if retrained else content["history"]
 
 
 def load_results(name: str) -> dict[int, dict]:

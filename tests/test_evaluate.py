@@ -143,15 +143,15 @@ def test_load_history(tmp_path, monkeypatch):
     run = tmp_path / "runs" / "quick" / "cifar10-seedcnn-l2"
     run.mkdir(parents=True)
     (run / "history.json").write_text(json.dumps(history))
-    loaded = evaluate.load_history("cifar10-seedcnn-l2", "quick", True, runs=tmp_path / "runs")
+    loaded = experiments.load_history("cifar10-seedcnn-l2", "quick", True, runs=tmp_path / "runs")
     assert loaded == history
     monkeypatch.setattr(experiments, "RESULTS", tmp_path / "results")
     with pytest.raises(FileNotFoundError, match="cifar10-seedcnn-l2.json"):
-        evaluate.load_history("cifar10-seedcnn-l2")
+        experiments.load_history("cifar10-seedcnn-l2")
     (tmp_path / "results").mkdir()
     record = {"experiment": {"name": "cifar10-seedcnn-l2"}, "history": history}
     (tmp_path / "results" / "cifar10-seedcnn-l2.json").write_text(json.dumps(record))
-    assert evaluate.load_history("cifar10-seedcnn-l2") == history
+    assert experiments.load_history("cifar10-seedcnn-l2") == history
 
 
 def test_paired_difference_verdicts():
