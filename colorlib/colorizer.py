@@ -28,7 +28,6 @@ the reference) within one uint8 level.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import warnings
 from pathlib import Path
@@ -42,6 +41,7 @@ from torch import nn
 
 from colorlib.data import BadImageError, to_rgb_array
 from colorlib.gamut import ANNEAL_T, ABGamut
+from colorlib.io import atomic_path
 from colorlib.lab import denormalize_ab, lab_to_rgb, merge_lab, normalize_l, rgb_to_lab, split_lab
 from colorlib.models import upsample_ab
 
@@ -383,19 +383,16 @@ def colorize_file(
 
 
 def write_png(image: Image.Image, target: Path) -> None:
-    """Save ``image`` as PNG at ``target``, atomically: through a hidden temporary file
-    ``.NAME.PID.tmp`` in the same folder, renamed over ``target`` when complete.
+    """Save ``image`` as PNG at ``target``, atomically (:func:`colorlib.io.atomic_path`:
+    a hidden temporary file ``.NAME.PID.*.tmp`` in the same folder, renamed over
+    ``target`` when complete).
 
     Raises:
         OSError: ``"cannot write TARGET: reason"`` (disk full, permissions ...). The
             temporary file is removed on every failure, so a retry starts clean.
     """
-    partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        image.save(partial, format="PNG")
-        os.replace(partial, target)
+        with atomic_path(target) as partial:
+            image.save(partial, format="PNG")
     except OSError as err:
         raise OSError(f"cannot write {target}: {err.strerror or err}") from None
-    finally:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)

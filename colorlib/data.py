@@ -125,7 +125,6 @@ import os
 import pickle
 import re
 import socket
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -138,6 +137,7 @@ from torch.utils.data import Dataset, Subset
 from torchvision.transforms import v2
 
 from colorlib import tinyimagenet
+from colorlib.io import atomic_path
 from colorlib.lab import rgb_to_lab, split_lab
 
 __all__ = [
@@ -1073,24 +1073,15 @@ _TEMP_NAME = re.compile(r"(?P<name>.+\.pt)\.(?P<host>[A-Za-z0-9-]+)\.(?P<pid>\d+
 
 
 def _atomic_save(content: dict, path: Path) -> None:
-    """torch.save to a temporary file in the same folder, synced, then os.replace.
+    """torch.save through :func:`colorlib.io.atomic_path`, synced before the rename.
 
     The temporary file is ``<name>.<host>.<pid>.<random>.tmp``: a writer killed
     before the replace (SIGKILL, power loss) leaves it behind, and
     :func:`_remove_stale_temps` tells it from the file of a writer still at work.
     Readers only open ``path``, which appears complete or not at all.
     """
-    prefix = f"{path.name}.{_host_tag()}.{os.getpid()}."
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(content, f)
-            f.flush()
-            os.fsync(f.fileno())  # the data is on disk before the name is
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path, prefix=f"{path.name}.{_host_tag()}.{os.getpid()}.", sync=True) as temp:
+        torch.save(content, temp)
 
 
 def _remove_stale_temps(folder: Path) -> None:

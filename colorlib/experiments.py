@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from colorlib import data, evaluate, pretrained, tasks, train
+from colorlib import checkpoint, data, evaluate, pretrained, tasks, train
 from colorlib.colorizer import Colorizer
 from colorlib.gamut import ABGamut
 
@@ -272,7 +272,7 @@ def _initialise(task: tasks.Task, name: str) -> None:
     source = weights_path(get(name))
     if not source.is_file():
         raise ValueError(f"init_from {name!r}: no shipped weights at {source}")
-    weights = train.load_checkpoint(source).build()
+    weights = checkpoint.load_checkpoint(source).build()
     tasks.unwrap(task.nets[task.predict_net]).load_state_dict(weights.state_dict())
 
 
@@ -358,12 +358,12 @@ def run(
         time_limit=time_limit,
     )  # fmt: skip
     if export is not None:
-        train.export_weights(task, export, image_size, experiment.description)
+        checkpoint.export_weights(task, export, image_size, experiment.description)
     elif profile == "full":
         if experiment.ship and seed == 0:
             path = weights_path(experiment)
             path.parent.mkdir(parents=True, exist_ok=True)
-            train.export_weights(task, path, image_size, experiment.description)
+            checkpoint.export_weights(task, path, image_size, experiment.description)
         write_results(
             experiment, seed, _scored_network(task), history, _device_name(task.device),
             paired_train_set, val_set, device=task.device, train_scored=TRAIN_SCORED,
@@ -639,7 +639,7 @@ def train_or_load(
                 " pass retrain=True to train them"
             )
         if experiment.task == "labels":
-            return train.load_checkpoint(path).build().to(train.resolve_device(device))
+            return checkpoint.load_checkpoint(path).build().to(train.resolve_device(device))
         return pretrained.load(experiment.name, device=train.resolve_device(device))
     task, _, image_size = run(
         experiment, profile, root=root, device=device, seed=seed, progress=progress

@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
 import urllib.request
 import zipfile
 from collections.abc import Callable
@@ -44,6 +43,8 @@ import numpy as np
 import torch
 from PIL import Image
 from tqdm.auto import tqdm
+
+from colorlib.io import atomic_path
 
 __all__ = [
     "URL",
@@ -295,10 +296,13 @@ def download(
     if target.is_file():
         return target
     folder.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{ZIP_NAME}.", suffix=".part")
     digest = hashlib.md5()
     try:
-        with os.fdopen(fd, "wb") as out, opener(url, timeout=60) as response:
+        with (
+            atomic_path(target, prefix=f".{ZIP_NAME}.", suffix=".part") as temp,
+            open(temp, "wb") as out,
+            opener(url, timeout=60) as response,
+        ):
             total = int(response.headers.get("Content-Length") or 0) or None
             with tqdm(
                 total=total, unit="B", unit_scale=True, desc=f"downloading {ZIP_NAME}",
@@ -308,18 +312,12 @@ def download(
                     out.write(block)
                     digest.update(block)
                     bar.update(len(block))
-        if digest.hexdigest() != md5.lower():
-            raise ValueError(
-                f"{url}: md5 {digest.hexdigest()} differs from the official {md5}; "
-                "the download is corrupt or the file changed (nothing was kept)"
-            )
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes it private; a data folder is shared
-        os.replace(temp, target)
+            if digest.hexdigest() != md5.lower():
+                raise ValueError(
+                    f"{url}: md5 {digest.hexdigest()} differs from the official {md5}; "
+                    "the download is corrupt or the file changed (nothing was kept)"
+                )
     except OSError as err:
         raise OSError(f"could not download Tiny ImageNet from {url}: {err}") from err
-    finally:
-        Path(temp).unlink(missing_ok=True)
     return target
 

@@ -39,11 +39,12 @@ state dicts, "optimizers", "scalers", "extra": task state such as an image pool}
 lr_schedule, patience, drop_last, train_images), "epoch": epochs completed, "step":
 optimizer steps, "rng": {"torch", "numpy", "python", "cuda"} as tensors, "history":
 list of dicts}``. Resuming with another task config or other "run" settings is
-refused (only the epoch count may change): it would mix two configurations. Constructor kwargs
-are known when a network was built with :func:`network`; otherwise ``None`` and the
-caller rebuilds it. :func:`export_weights` writes the same header with compact weights
-of the predicting network only (``"colorlib.weights/2"``: int8 matrices, fp16 rest);
-:func:`load_checkpoint` reads both.
+refused (only the epoch count may change): it would mix two configurations. Constructor
+kwargs are known when a network was built with :func:`colorlib.tasks.network`; otherwise
+``None`` and the caller rebuilds it. :mod:`colorlib.checkpoint` holds the format:
+``export_weights`` writes the same header with compact weights of the predicting
+network only (``"colorlib.weights/2"``: int8 matrices, fp16 rest), and
+``load_checkpoint`` reads both.
 
 Scale-out
 ---------
@@ -78,28 +79,18 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 from tqdm.auto import tqdm
 
 from colorlib import metrics
+from colorlib.checkpoint import CHECKPOINT_FORMAT, header
+from colorlib.io import atomic_path
 from colorlib.lab import lab_to_rgb, merge_lab
-from colorlib.tasks import Task, network, unwrap
+from colorlib.tasks import Task, unwrap
 
 __all__ = [
-    "CHECKPOINT_FORMAT",
-    "WEIGHTS_FORMAT",
-    "LoadedCheckpoint",
     "TrainingDiverged",
-    "dequantize_int8",
-    "export_weights",
     "fit",
-    "load_checkpoint",
-    "quantize_int8",
     "resolve_device",
     "seed_everything",
 ]
 
-CHECKPOINT_FORMAT = "colorlib.train/1"
-WEIGHTS_FORMAT = "colorlib.weights/2"
-READABLE_WEIGHTS_FORMATS = ("colorlib.weights/1", WEIGHTS_FORMAT)
-INT8_MIN_ELEMENTS = 4096
-"""Weight matrices and kernels with at least this many elements ship as int8."""
 LAST_CHECKPOINT = "last.pt"
 HISTORY_FILE = "history.json"
 
@@ -177,16 +168,6 @@ def _available_device(device: str | torch.device) -> torch.device:
 # ------------------------------------------------------------------ checkpoints
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write via a temporary file in the same folder, then ``os.replace`` it into place."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _rng_state() -> dict:
     keys, pos, has_gauss, gauss = np.random.get_state()[1:]
     version, py_state, py_gauss = random.getstate()
@@ -207,21 +188,12 @@ def _rng_state() -> dict:
     }
 
 
-def _header(task: Task) -> dict:
-    return {
-        "kind": task.kind,
-        "config": task.config,
-        "networks": task.network_specs(),
-        "predict_network": task.predict_net,
-    }
-
-
 def _save_checkpoint(
     path: Path, task: Task, schedulers: dict, epoch: int, step: int, history: list, run: dict
 ) -> None:
     payload = {
         "format": CHECKPOINT_FORMAT,
-        **_header(task),
+        **header(task),
         "run": run,
         "state": task.state_dict(),
         "schedulers": {n: s.state_dict() for n, s in schedulers.items()},
@@ -230,155 +202,8 @@ def _save_checkpoint(
         "rng": _rng_state(),
         "history": history,
     }
-    _atomic_write(path, lambda tmp: torch.save(payload, tmp))
-
-
-def quantize_int8(weight: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Symmetric per-output-channel int8: ``weight ~= q * scale`` along dim 0.
-
-    Written here rather than with ``torch.ao.quantization`` because the point is only
-    to make shipped files small; the networks still run in float32 after
-    :func:`dequantize_int8`. Each row (output channel) keeps its own scale
-    ``max|row| / 127``, so the rounding error is at most ``scale / 2`` per weight.
-
-    Args:
-        weight: ``(C_out, ...)`` floating tensor, ``ndim >= 2``.
-
-    Returns:
-        ``{"q": int8 tensor shaped like weight, "scale": float32 (C_out,)}``.
-    """
-    rows = weight.detach().float().reshape(weight.shape[0], -1)
-    scale = rows.abs().amax(dim=1).clamp_min(1e-12) / 127.0
-    q = torch.round(rows / scale[:, None]).clamp(-127, 127).to(torch.int8)
-    return {"q": q.reshape(weight.shape), "scale": scale}
-
-
-def dequantize_int8(packed: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Float32 weights back from :func:`quantize_int8`."""
-    q, scale = packed["q"], packed["scale"].float()
-    return q.float() * scale.reshape(-1, *([1] * (q.ndim - 1)))
-
-
-def export_weights(
-    task: Task, path: str | os.PathLike, image_size: int, description: str = ""
-) -> Path:
-    """Save the predicting network's weights, small, with the checkpoint header.
-
-    The file (``"colorlib.weights/2"``) holds only ``kind``, ``config``, the network
-    spec and its state dict, plus ``image_size`` (the side the network was trained
-    at) and a one-line ``description``; no optimizer and no discriminator. Weight
-    matrices and kernels of at least :data:`INT8_MIN_ELEMENTS` elements are stored as
-    int8 with one scale per output channel (:func:`quantize_int8`), other floating
-    tensors as fp16: about a quarter of the float32 size. The effect on predictions is
-    measured in ``tests/test_train.py`` and stated where the weights are used.
-    :func:`colorlib.pretrained.load` turns the file back into a float32 colorizer.
-    """
-    name = task.predict_net
-    state, packed = {}, {}
-    for key, value in unwrap(task.nets[name]).state_dict().items():
-        value = value.detach().cpu()
-        if value.is_floating_point() and value.ndim >= 2 and value.numel() >= INT8_MIN_ELEMENTS:
-            packed[key] = quantize_int8(value)
-        else:
-            state[key] = value.half() if value.is_floating_point() else value
-    header = _header(task)
-    header["networks"] = {name: header["networks"][name]}
-    payload = {
-        "format": WEIGHTS_FORMAT,
-        **header,
-        "image_size": int(image_size),
-        "description": str(description),
-        "state": {"nets": {name: state}, "int8": {name: packed}},
-    }
-    path = Path(path)
-    _atomic_write(path, lambda tmp: torch.save(payload, tmp))
-    return path
-
-
-@dataclass
-class LoadedCheckpoint:
-    """What :func:`load_checkpoint` returns; ``build()`` rebuilds the colourising network.
-
-    Attributes:
-        kind: task kind (``"regression"``, ``"classification"``, ...).
-        config: task settings (``T``, ``centers`` for classification, ...).
-        networks: ``{name: {"class", "kwargs"}}``.
-        predict_network: name of the network that colourises.
-        state_dicts: ``{name: state_dict}`` (all networks for a training checkpoint).
-        epoch, step: progress when saved (None for weight exports).
-        history: the per-epoch history (empty for weight exports).
-        raw: the whole loaded dict.
-    """
-
-    kind: str
-    config: dict
-    networks: dict
-    predict_network: str
-    state_dicts: dict
-    epoch: int | None
-    step: int | None
-    history: list
-    raw: dict
-
-    def build(self, name: str | None = None) -> nn.Module:
-        """Instantiate network ``name`` (default: the predicting one) with its weights, float32."""
-        name = name or self.predict_network
-        spec = self.networks[name]
-        if spec["kwargs"] is None:
-            raise ValueError(
-                f"network {name!r} ({spec['class']}) was not built with colorlib.tasks.network, "
-                "so its constructor arguments are unknown; build it yourself and load "
-                "state_dicts[name]"
-            )
-        module = network(spec["class"], **spec["kwargs"])
-        module.load_state_dict(
-            {
-                k: v.float() if v.is_floating_point() else v
-                for k, v in self.state_dicts[name].items()
-            }
-        )
-        return module.eval()
-
-
-def load_checkpoint(path: str | os.PathLike) -> LoadedCheckpoint:
-    """Read a training checkpoint or weight export with ``weights_only=True`` on the CPU."""
-    try:
-        raw = torch.load(path, weights_only=True, map_location="cpu")
-    except FileNotFoundError:
-        raise
-    except Exception as err:  # torch raises many types for a corrupt or foreign file
-        raise ValueError(f"{path}: not a readable checkpoint ({type(err).__name__})") from None
-    if not isinstance(raw, dict) or raw.get("format") not in (
-        CHECKPOINT_FORMAT,
-        *READABLE_WEIGHTS_FORMATS,
-    ):
-        raise ValueError(f"{path}: not a colorlib checkpoint")
-    try:
-        return _loaded(raw)
-    except (AttributeError, KeyError, TypeError) as err:  # a crafted or truncated file
-        reason = f"no {err}" if isinstance(err, KeyError) else type(err).__name__
-        raise ValueError(f"{path}: an incomplete colorlib checkpoint ({reason})") from None
-
-
-def _loaded(raw: dict) -> LoadedCheckpoint:
-    """A :class:`LoadedCheckpoint` from a loaded file (int8 weights back to float32)."""
-    state_dicts = dict(raw["state"]["nets"])
-    for name, packed in raw["state"].get("int8", {}).items():
-        state_dicts[name] = {
-            **state_dicts[name],
-            **{key: dequantize_int8(value) for key, value in packed.items()},
-        }
-    return LoadedCheckpoint(
-        kind=raw["kind"],
-        config=raw["config"],
-        networks=raw["networks"],
-        predict_network=raw["predict_network"],
-        state_dicts=state_dicts,
-        epoch=raw.get("epoch"),
-        step=raw.get("step"),
-        history=raw.get("history", []),
-        raw=raw,
-    )
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
 
 
 # ------------------------------------------------------------------ distributed
@@ -518,7 +343,8 @@ def _evaluate(task: Task, data, batch: int, d: _Dist, workers: int) -> dict[str,
 
 def _write_history(path: Path, history: list) -> None:
     text = json.dumps(history, indent=1)
-    _atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def _lrs(task: Task) -> dict[str, float]:

@@ -18,9 +18,9 @@ import colorlib
 import colorlib.colorizer
 from colorlib import pretrained
 from colorlib.__main__ import main
+from colorlib.checkpoint import export_weights
 from colorlib.colorizer import Colorizer, colorize, open_image
 from colorlib.tasks import make_task
-from colorlib.train import export_weights
 
 
 @pytest.fixture(scope="module")

@@ -603,10 +603,11 @@ KILLED_WRITER = """
 import os, signal, sys, torch
 from colorlib import data
 
-def save_then_die(content, f, *args, **kwargs):  # SIGKILL half-way through the write
-    f.write(b"PK\\x03\\x04" + bytes(10_000))
-    f.flush()
-    os.kill(os.getpid(), signal.SIGKILL)
+def save_then_die(content, path, *args, **kwargs):  # SIGKILL half-way through the write
+    with open(path, "wb") as f:
+        f.write(b"PK\\x03\\x04" + bytes(10_000))
+        f.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
 
 torch.save = save_then_die
 data.load("cifar10", "test", root=sys.argv[1])

@@ -19,6 +19,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from colorlib import models
+from colorlib.checkpoint import export_weights, load_checkpoint
 from colorlib.gamut import ABGamut
 from colorlib.lab import rgb_to_lab, split_lab
 from colorlib.tasks import (
@@ -30,13 +31,7 @@ from colorlib.tasks import (
     network,
     split_halves,
 )
-from colorlib.train import (
-    TrainingDiverged,
-    export_weights,
-    fit,
-    load_checkpoint,
-    resolve_device,
-)
+from colorlib.train import TrainingDiverged, fit, resolve_device
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 TESTS = Path(__file__).resolve().parent
@@ -421,7 +416,7 @@ def test_checkpoint_every_k_epochs_and_always_the_last(tmp_path):
 
 
 def test_int8_quantization_error_is_within_half_a_step():
-    from colorlib.train import dequantize_int8, quantize_int8
+    from colorlib.checkpoint import dequantize_int8, quantize_int8
 
     weight = torch.randn(16, 8, 3, 3) * torch.logspace(-3, 1, 16)[:, None, None, None]
     packed = quantize_int8(weight)

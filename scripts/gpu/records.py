@@ -21,7 +21,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from colorlib import data, experiments, pretrained, train  # noqa: E402
+from colorlib import checkpoint, data, experiments, pretrained  # noqa: E402
 
 
 def main() -> int:
@@ -55,7 +55,7 @@ def main() -> int:
         model = None
         if seed == 0 and experiment.ship and weights.is_file():
             model = (
-                train.load_checkpoint(weights).build()
+                checkpoint.load_checkpoint(weights).build()
                 if experiment.task == "labels"
                 else pretrained.load(experiment.name)
             )

@@ -1,0 +1,209 @@
+"""The weight format: training checkpoints and shipped weight exports, read and written.
+
+Two kinds of file, both read by :func:`load_checkpoint` with
+``torch.load(weights_only=True)`` (tensors and plain types only: no pickled code):
+
+- a **training checkpoint** (``"colorlib.train/1"``), written by
+  :func:`colorlib.train.fit` after each epoch: the task's :func:`header`, every
+  network's and optimizer's state, schedulers, RNG states and the history, enough to
+  resume exactly (its layout is in :mod:`colorlib.train`'s docstring);
+- a **weight export** (``"colorlib.weights/2"``), written by :func:`export_weights`:
+  the header and the predicting network only, its big matrices as int8 with one
+  scale per output channel, the rest as fp16 (``"colorlib.weights/1"``, all fp16,
+  still loads). These ship in ``data/checkpoints``; :mod:`colorlib.pretrained` turns
+  them into colorizers.
+
+:class:`LoadedCheckpoint` ``.build()`` rebuilds the network from its recorded class
+and constructor arguments (:func:`colorlib.tasks.network`). This module imports
+neither the training engine nor the data, so reading weights costs neither.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from colorlib.io import atomic_path
+from colorlib.tasks import Task, network, unwrap
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "WEIGHTS_FORMAT",
+    "INT8_MIN_ELEMENTS",
+    "LoadedCheckpoint",
+    "dequantize_int8",
+    "export_weights",
+    "header",
+    "load_checkpoint",
+    "quantize_int8",
+]
+
+CHECKPOINT_FORMAT = "colorlib.train/1"
+WEIGHTS_FORMAT = "colorlib.weights/2"
+READABLE_WEIGHTS_FORMATS = ("colorlib.weights/1", WEIGHTS_FORMAT)
+INT8_MIN_ELEMENTS = 4096
+"""Weight matrices and kernels with at least this many elements ship as int8."""
+
+
+def header(task: Task) -> dict:
+    """What every checkpoint and weight export says about its task: kind, config,
+    network specs and the name of the network that colourises."""
+    return {
+        "kind": task.kind,
+        "config": task.config,
+        "networks": task.network_specs(),
+        "predict_network": task.predict_net,
+    }
+
+
+def quantize_int8(weight: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Symmetric per-output-channel int8: ``weight ~= q * scale`` along dim 0.
+
+    Written here rather than with ``torch.ao.quantization`` because the point is only
+    to make shipped files small; the networks still run in float32 after
+    :func:`dequantize_int8`. Each row (output channel) keeps its own scale
+    ``max|row| / 127``, so the rounding error is at most ``scale / 2`` per weight.
+
+    Args:
+        weight: ``(C_out, ...)`` floating tensor, ``ndim >= 2``.
+
+    Returns:
+        ``{"q": int8 tensor shaped like weight, "scale": float32 (C_out,)}``.
+    """
+    rows = weight.detach().float().reshape(weight.shape[0], -1)
+    scale = rows.abs().amax(dim=1).clamp_min(1e-12) / 127.0
+    q = torch.round(rows / scale[:, None]).clamp(-127, 127).to(torch.int8)
+    return {"q": q.reshape(weight.shape), "scale": scale}
+
+
+def dequantize_int8(packed: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Float32 weights back from :func:`quantize_int8`."""
+    q, scale = packed["q"], packed["scale"].float()
+    return q.float() * scale.reshape(-1, *([1] * (q.ndim - 1)))
+
+
+def export_weights(
+    task: Task, path: str | os.PathLike, image_size: int, description: str = ""
+) -> Path:
+    """Save the predicting network's weights, small, with the checkpoint header.
+
+    The file (``"colorlib.weights/2"``) holds only ``kind``, ``config``, the network
+    spec and its state dict, plus ``image_size`` (the side the network was trained
+    at) and a one-line ``description``; no optimizer and no discriminator. Weight
+    matrices and kernels of at least :data:`INT8_MIN_ELEMENTS` elements are stored as
+    int8 with one scale per output channel (:func:`quantize_int8`), other floating
+    tensors as fp16: about a quarter of the float32 size. The effect on predictions is
+    measured in ``tests/test_train.py`` and stated where the weights are used.
+    :func:`colorlib.pretrained.load` turns the file back into a float32 colorizer.
+    """
+    name = task.predict_net
+    state, packed = {}, {}
+    for key, value in unwrap(task.nets[name]).state_dict().items():
+        value = value.detach().cpu()
+        if value.is_floating_point() and value.ndim >= 2 and value.numel() >= INT8_MIN_ELEMENTS:
+            packed[key] = quantize_int8(value)
+        else:
+            state[key] = value.half() if value.is_floating_point() else value
+    about = header(task)
+    about["networks"] = {name: about["networks"][name]}
+    payload = {
+        "format": WEIGHTS_FORMAT,
+        **about,
+        "image_size": int(image_size),
+        "description": str(description),
+        "state": {"nets": {name: state}, "int8": {name: packed}},
+    }
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return path
+
+
+@dataclass
+class LoadedCheckpoint:
+    """What :func:`load_checkpoint` returns; ``build()`` rebuilds the colourising network.
+
+    Attributes:
+        kind: task kind (``"regression"``, ``"classification"``, ...).
+        config: task settings (``T``, ``centers`` for classification, ...).
+        networks: ``{name: {"class", "kwargs"}}``.
+        predict_network: name of the network that colourises.
+        state_dicts: ``{name: state_dict}`` (all networks for a training checkpoint).
+        epoch, step: progress when saved (None for weight exports).
+        history: the per-epoch history (empty for weight exports).
+        raw: the whole loaded dict.
+    """
+
+    kind: str
+    config: dict
+    networks: dict
+    predict_network: str
+    state_dicts: dict
+    epoch: int | None
+    step: int | None
+    history: list
+    raw: dict
+
+    def build(self, name: str | None = None) -> nn.Module:
+        """Instantiate network ``name`` (default: the predicting one) with its weights, float32."""
+        name = name or self.predict_network
+        spec = self.networks[name]
+        if spec["kwargs"] is None:
+            raise ValueError(
+                f"network {name!r} ({spec['class']}) was not built with colorlib.tasks.network, "
+                "so its constructor arguments are unknown; build it yourself and load "
+                "state_dicts[name]"
+            )
+        module = network(spec["class"], **spec["kwargs"])
+        module.load_state_dict(
+            {
+                k: v.float() if v.is_floating_point() else v
+                for k, v in self.state_dicts[name].items()
+            }
+        )
+        return module.eval()
+
+
+def load_checkpoint(path: str | os.PathLike) -> LoadedCheckpoint:
+    """Read a training checkpoint or weight export with ``weights_only=True`` on the CPU."""
+    try:
+        raw = torch.load(path, weights_only=True, map_location="cpu")
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # torch raises many types for a corrupt or foreign file
+        raise ValueError(f"{path}: not a readable checkpoint ({type(err).__name__})") from None
+    if not isinstance(raw, dict) or raw.get("format") not in (
+        CHECKPOINT_FORMAT,
+        *READABLE_WEIGHTS_FORMATS,
+    ):
+        raise ValueError(f"{path}: not a colorlib checkpoint")
+    try:
+        return _loaded(raw)
+    except (AttributeError, KeyError, TypeError) as err:  # a crafted or truncated file
+        reason = f"no {err}" if isinstance(err, KeyError) else type(err).__name__
+        raise ValueError(f"{path}: an incomplete colorlib checkpoint ({reason})") from None
+
+
+def _loaded(raw: dict) -> LoadedCheckpoint:
+    """A :class:`LoadedCheckpoint` from a loaded file (int8 weights back to float32)."""
+    state_dicts = dict(raw["state"]["nets"])
+    for name, packed in raw["state"].get("int8", {}).items():
+        state_dicts[name] = {
+            **state_dicts[name],
+            **{key: dequantize_int8(value) for key, value in packed.items()},
+        }
+    return LoadedCheckpoint(
+        kind=raw["kind"],
+        config=raw["config"],
+        networks=raw["networks"],
+        predict_network=raw["predict_network"],
+        state_dicts=state_dicts,
+        epoch=raw.get("epoch"),
+        step=raw.get("step"),
+        history=raw.get("history", []),
+        raw=raw,
+    )
