@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -217,3 +219,107 @@ def test_srgb_curve_is_continuous_at_its_knee():
     knee = torch.tensor([labmod._SRGB_LINEAR_KNEE], dtype=torch.float64)
     below, above = labmod.srgb_to_linear(knee - 1e-9), labmod.srgb_to_linear(knee + 1e-9)
     assert abs(below.item() - above.item()) < 1e-6
+
+
+# ------------------------------------------------- the fast CPU path (no gradient)
+
+
+def reference_rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
+    """The torch reference path: it runs whenever the input needs a gradient."""
+    with torch.enable_grad():
+        return colorlib.rgb_to_lab(rgb.detach().clone().requires_grad_(True)).detach()
+
+
+def awkward_rgb(dtype) -> torch.Tensor:
+    """Random sRGB plus values at and around both knees, black, white and out of range."""
+    gen = torch.Generator().manual_seed(1)
+    rgb = torch.rand(6, 3, 24, 24, generator=gen, dtype=torch.float64)
+    special = torch.tensor(
+        [0.0, 1.0, 0.04045, 0.04045 - 1e-7, 0.04045 + 1e-7, 0.0031308, 0.08, 0.0999, 0.1001,
+         1e-30, -0.02, -0.5, -3.0, 1.2, 7.0],
+        dtype=torch.float64,
+    )  # fmt: skip
+    rgb[0].view(-1)[: special.numel() * 3] = special.repeat_interleave(3).roll(1)
+    rgb[1].view(-1)[: special.numel()] = special
+    return rgb.to(dtype)
+
+
+@pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-10), (torch.float32, 5e-4)])
+def test_fast_path_equals_the_reference_path(dtype, tol):
+    rgb = awkward_rgb(dtype)
+    fast = colorlib.rgb_to_lab(rgb)
+    assert fast.dtype == dtype and not fast.requires_grad and fast.is_contiguous()
+    err = (fast.double() - reference_rgb_to_lab(rgb).double()).abs().max().item()
+    assert err <= tol, err
+    exact = reference_rgb_to_lab(rgb.double())  # float64: both paths' float32 error
+    assert (fast.double() - exact).abs().max().item() <= 2e-4
+    black = colorlib.rgb_to_lab(torch.zeros(1, 3, 1, 1, dtype=dtype))
+    assert black.abs().max().item() == 0.0  # exactly (0, 0, 0), as the reference path
+
+
+def test_fast_path_gives_the_same_bits_whatever_the_tiles_threads_and_layout(monkeypatch):
+    rgb = awkward_rgb(torch.float32).repeat(3, 1, 4, 3)  # (18, 3, 96, 72)
+    first = colorlib.rgb_to_lab(rgb)
+    threads = torch.get_num_threads()
+    try:
+        # one tile for all; 37-pixel strips of each image; two tiles per image
+        for tile_pixels, n_threads in [(1 << 20, 1), (37, 3), (5000, 2)]:
+            monkeypatch.setattr(labmod, "_TILE_PIXELS", tile_pixels)
+            torch.set_num_threads(n_threads)
+            assert torch.equal(colorlib.rgb_to_lab(rgb), first)
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(
+        colorlib.rgb_to_lab(rgb.contiguous(memory_format=torch.channels_last)), first
+    )
+    assert torch.equal(colorlib.rgb_to_lab(rgb[:, :, ::2, 1::2]), first[:, :, ::2, 1::2])
+    assert torch.equal(colorlib.rgb_to_lab(rgb[3]), first[3])
+    big = torch.rand(3, 300, 301)  # one image wider than a tile: split into columns
+    assert torch.allclose(colorlib.rgb_to_lab(big), reference_rgb_to_lab(big), atol=5e-4)
+
+
+def test_fast_path_only_without_gradient_and_on_empty_input():
+    rgb = torch.rand(2, 3, 4, 4, requires_grad=True)
+    assert colorlib.rgb_to_lab(rgb).requires_grad  # the reference path, differentiable
+    with torch.no_grad():
+        assert not colorlib.rgb_to_lab(rgb).requires_grad
+    with torch.inference_mode():
+        assert colorlib.rgb_to_lab(rgb.detach()).shape == (2, 3, 4, 4)
+    for shape in [(0, 3, 4, 4), (2, 3, 0, 5), (3, 4, 0)]:
+        assert colorlib.rgb_to_lab(torch.rand(shape)).shape == shape
+
+
+def test_float32_agrees_with_kornia():
+    kornia_color = pytest.importorskip("kornia.color")
+    gen = torch.Generator().manual_seed(2)
+    rgb = torch.rand(8, 3, 32, 32, generator=gen)
+    err = (colorlib.rgb_to_lab(rgb) - kornia_color.rgb_to_lab(rgb)).abs().max().item()
+    assert err <= 0.02, err
+
+
+def test_lab_speed_benchmark_prints_every_contender_and_ratio(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "lab_speed.py"
+    spec = importlib.util.spec_from_file_location("lab_speed", script)
+    lab_speed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lab_speed)
+    threads = torch.get_num_threads()
+    try:
+        lab_speed.main(["--batch", "2", "--size", "8", "--repeats", "2", "--threads", "1"])
+    finally:
+        torch.set_num_threads(threads)
+    out = capsys.readouterr().out
+    peers = ["skimage"] + (["kornia"] if lab_speed.kornia is not None else [])
+    summary = next(line for line in out.splitlines() if line.startswith("float32") and "=>" in line)
+    for peer in peers:
+        assert f"colorlib/{peer}" in summary, out
+    for dtype in ("float32", "float64", "uint8"):
+        assert re.search(rf"^{dtype} +colorlib +\d", out, re.MULTILINE), out
+
+
+def test_works_inside_vmap_where_numpy_cannot_see_the_data():
+    rgb = torch.rand(4, 3, 8, 8)
+    mapped = torch.func.vmap(colorlib.rgb_to_lab)(rgb)  # the reference path, torch only
+    assert torch.allclose(mapped, colorlib.rgb_to_lab(rgb), atol=5e-4)
