@@ -68,7 +68,7 @@ from torch import nn
 from torch.utils.data import Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
-from colorlib import tasks
+from colorlib import experiments, methods, tasks
 from colorlib.experiments import EXPERIMENTS, Experiment
 from colorlib.gamut import ABGamut
 from colorlib.lab import normalize_ab, normalize_l, rgb_to_lab, split_lab
@@ -268,12 +268,9 @@ def build_task(family: Family, seed: int = 0) -> tasks.Task:
     ``colorlib.experiments.run`` builds it (no rebalancing prior: none is benchmarked)."""
     e = family.settings
     torch.manual_seed(seed)
-    return tasks.make_task(
-        e.task, family.image_size, network_name=e.network, loss=e.loss, dropout=e.dropout,
-        width=e.width, lr=e.lr, base_width=e.base_width, noise_channels=e.noise_channels,
-        l1_weight=e.l1_weight, adversarial_weight=e.adversarial_weight,
-        classes=TINY_IMAGENET_CLASSES, augment=e.augment,
-    )  # fmt: skip
+    return methods.build(
+        e.task, family.image_size, classes=TINY_IMAGENET_CLASSES, **experiments.settings(e)
+    )
 
 
 def synthetic_pool(family: Family, count: int, seed: int = 0) -> dict[str, torch.Tensor]:

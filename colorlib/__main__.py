@@ -108,20 +108,23 @@ def _train(args: argparse.Namespace) -> int:
     """Train an ad-hoc experiment described by the flags, through experiments.run."""
     if args.experiment:
         return _train_experiment(args)
-    from colorlib import experiments, train
+    import dataclasses
+
+    from colorlib import experiments, methods, train
 
     if args.export and Path(args.export).exists() and not args.force:
         raise ValueError(f"{args.export} exists; pass --force to overwrite it")
     train.resolve_device(args.device)  # a bad or missing device: refused before any data loads
-    name = f"{Path(args.dataset).name}-{args.task}-{args.loss}"
+    method = methods.get(args.method)
+    settings = {f.name: getattr(args, f.name) for f in dataclasses.fields(method.settings)}
+    what = method.name + (f"-{settings['loss']}" if "loss" in settings else "")
+    name = f"{Path(args.dataset).name}-{what}"
     experiment = experiments.Experiment(
-        name, notebook="", task=args.task, dataset=args.dataset,
-        description=args.description or f"{args.task} ({args.loss}) on {args.dataset}",
-        network=args.network, loss=args.loss, dropout=args.dropout, width=args.width,
-        rebalance=args.rebalance, lr=args.lr, batch_size=args.batch_size,
-        epochs=dict.fromkeys(experiments.PROFILES, args.epochs),
+        name, notebook="", task=method.kind, dataset=args.dataset,
+        description=args.description or f"{what} on {args.dataset}",
+        batch_size=args.batch_size, epochs=dict.fromkeys(experiments.PROFILES, args.epochs),
         limit=dict.fromkeys(experiments.PROFILES, args.limit), size=args.size,
-        plateau=args.plateau, ship=False,
+        plateau=args.plateau, ship=False, **settings,
     )  # fmt: skip
     out = Path(args.out) if args.out else _default_out(name, args.seed)
     try:
@@ -163,7 +166,43 @@ def _colorize(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _add_settings(parser: argparse.ArgumentParser, method) -> None:
+    """One option per setting of ``method`` (:mod:`colorlib.methods`), with its default."""
+    import dataclasses
+
+    group = parser.add_argument_group(
+        f"settings of --method {method.name}",
+        f"{method.summary}. Other methods have other settings: "
+        "train --method NAME --help lists them.",
+    )
+    for field in dataclasses.fields(method.settings):
+        flag = "--" + field.name.replace("_", "-")
+        shown = f"{field.default:g}" if isinstance(field.default, float) else field.default
+        text = f"{field.metadata['help']} (default: {shown})"
+        if isinstance(field.default, bool):
+            group.add_argument(flag, action=argparse.BooleanOptionalAction,
+                               default=field.default, help=text)  # fmt: skip
+        else:
+            group.add_argument(
+                flag, type=type(field.default), default=field.default, help=text,
+                choices=field.metadata.get("choices"),
+            )  # fmt: skip
+
+
+def _method_in(argv: list[str]) -> str | None:
+    """The value of ``--method`` in ``argv``, if any (read before the parser is built,
+    since the method decides which settings ``train`` offers)."""
+    for i, arg in enumerate(argv):
+        if arg == "--method" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--method="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def build_parser(method: str | None = None) -> argparse.ArgumentParser:
+    """The command-line parser; ``train`` offers the settings of ``method`` (default
+    regression)."""
     parser = argparse.ArgumentParser(
         prog="python -m colorlib",
         description="colorlib: automatic image colorization, taught and reproduced.",
@@ -228,16 +267,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     check.set_defaults(handler=_selfcheck)
 
-    from colorlib.losses import REGRESSION_KINDS
-    from colorlib.tasks import TASK_KINDS
+    from colorlib import methods
 
+    chosen = methods.get(method or "regression")
     fit = commands.add_parser(
         "train",
         help="train a colorizer with the one training engine",
         description="Train a colorizer on a dataset with colorlib.train.fit: checkpoints "
         "and history.json go to --out (training resumes from there), optionally "
-        "exporting compact (int8/fp16) weights for colorlib.pretrained. Example: "
-        "python -m colorlib train --task regression --dataset cifar10 --epochs 10 "
+        "exporting compact (int8/fp16) weights for colorlib.pretrained. Each --method has "
+        "its own settings, listed by `train --method NAME --help`. Example: "
+        "python -m colorlib train --method regression --dataset cifar10 --epochs 10 "
         "--batch-size 200 --plateau",
     )
     fit.add_argument(
@@ -251,7 +291,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile", choices=("quick", "full"), default="quick",
         help="with --experiment: quick (CI-sized) or full (writes the shipped weights)",
     )  # fmt: skip
-    fit.add_argument("--task", choices=TASK_KINDS, default="regression", help="default regression")
+    fit.add_argument(
+        "--method", choices=list(methods.METHODS), default="regression",
+        help="; ".join(f"{m.name}: {m.summary}" for m in methods.METHODS.values())
+        + " (default regression)",
+    )  # fmt: skip
     fit.add_argument(
         "--dataset", default="sample",
         help="cifar10, tinyimagenet, imagenet32, imagenet64, sample (default) or a folder "
@@ -260,16 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--size", type=_positive_int, help="tinyimagenet: 64 or 32; photo folders: crop size"
     )
-    fit.add_argument("--network", choices=("SeedCNN", "ZhangNet"), help="regression network")
-    fit.add_argument("--loss", choices=REGRESSION_KINDS, default="l2", help="regression loss")
-    fit.add_argument(
-        "--dropout", type=float, default=0.0, help="SeedCNN dropout (poster: L2 + dropout)"
-    )
-    fit.add_argument("--width", type=float, default=1.0, help="ZhangNet channel multiplier")
-    fit.add_argument("--rebalance", action="store_true", help="class rebalancing (bins)")
+    _add_settings(fit, chosen)
     fit.add_argument("--epochs", type=_positive_int, default=10, help="total epochs (default 10)")
     fit.add_argument("--batch-size", type=_positive_int, default=200, help="default 200 (poster)")
-    fit.add_argument("--lr", type=float, help="learning rate (default: 1e-3 CNNs, 2e-4 GANs)")
     fit.add_argument("--plateau", action="store_true", help="decay lr 10x on plateau, to 1e-4")
     fit.add_argument("--limit", type=_positive_int, help="use N random training images")
     fit.add_argument(
@@ -340,7 +377,12 @@ def main(argv: list[str] | None = None) -> int:
     Exit status: the command's own, 2 for a refused input (bad device, file, folder,
     checkpoint or setting), 1 for a diverged training run, 130 for Ctrl-C.
     """
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    method = _method_in(argv)
+    from colorlib import methods
+
+    known = method is None or method in methods.METHODS
+    args = build_parser(method if known else None).parse_args(argv)
     try:
         return args.handler(args)
     except (OSError, ValueError) as exc:

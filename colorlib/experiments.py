@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from colorlib import checkpoint, data, evaluate, pretrained, tasks, train
+from colorlib import checkpoint, data, evaluate, methods, pretrained, tasks, train
 from colorlib.colorizer import Colorizer
 from colorlib.gamut import ABGamut
 
@@ -43,6 +43,7 @@ __all__ = [
     "per_image_path",
     "results_path",
     "run",
+    "settings",
     "train_or_load",
     "weights_path",
     "write_baselines",
@@ -61,12 +62,14 @@ class Experiment:
     Attributes:
         name: the weights' name (``colorlib.pretrained.load(name)``).
         notebook: the notebook that shows it (``"01"``, ``"02"``, ...).
-        task: a :data:`colorlib.tasks.TASK_KINDS` kind.
+        task: the method, by the kind its checkpoints carry (``"regression"``,
+            ``"classification"`` for the ab bins, ``"pix2pix"``, ``"cyclegan"``,
+            ``"labels"`` for the judge; :func:`colorlib.methods.get`).
         dataset: a :func:`colorlib.data.load` name.
-        network, loss, dropout, width, rebalance, lr: as :func:`colorlib.tasks.make_task`
-            (Smooth L1 uses its knee at 1 Lab unit, ``tasks.SMOOTH_L1_BETA``).
-        base_width, noise_channels, l1_weight, adversarial_weight: the GANs' settings,
-            as :func:`colorlib.tasks.make_task`.
+        network, loss, dropout, width, rebalance, lr, beta, base_width, noise_channels,
+            l1_weight, adversarial_weight, augment: the method's settings, as
+            declared in :mod:`colorlib.methods` (:func:`settings` picks its own; None
+            or an unused field means the method's default).
         batch_size: the global batch (the poster: about 200).
         epochs, limit: per profile; ``limit`` caps the training images (None: all),
             drawn at random with a fixed seed (datasets may be sorted by class).
@@ -93,10 +96,11 @@ class Experiment:
     network: str | None = None
     loss: str = "l2"
     dropout: float = 0.0
-    width: float = 1.0
+    width: float | None = None
     rebalance: bool = False
     lr: float | None = None
-    base_width: int = 64
+    beta: float | None = None
+    base_width: int | None = None
     noise_channels: int = 0
     l1_weight: float = 100.0
     adversarial_weight: float = 1.0
@@ -258,6 +262,18 @@ PRIOR_PHOTOS = 20_000
 (82 M pixels at 64 px: plenty for 261 bins, and minutes less than all 98,984)."""
 
 
+def settings(experiment: Experiment) -> dict:
+    """The experiment's values of its method's settings (:mod:`colorlib.methods`), by name.
+
+    An :class:`Experiment` holds every method's settings as plain fields (its records
+    in ``data/results`` keep that layout); this picks the ones its method declares.
+    None means the method's default.
+    """
+    method = methods.get(experiment.task)
+    names = [f.name for f in dataclasses.fields(method.settings)]
+    return {name: getattr(experiment, name) for name in names if hasattr(experiment, name)}
+
+
 def _prior(train_set) -> torch.Tensor:
     """The empirical ab prior of a training set (for class rebalancing), from batches
     of at most :data:`PRIOR_PHOTOS` random photos (seeded)."""
@@ -336,19 +352,16 @@ def run(
     train_set, val_set = _datasets(experiment, profile, root)
     image_size = train_set[0]["L"].shape[-1]
     train.seed_everything(seed)  # the networks' initial weights depend on the seed only
-    task = tasks.make_task(
-        experiment.task, image_size, network_name=experiment.network, loss=experiment.loss,
-        dropout=experiment.dropout, width=experiment.width, lr=experiment.lr,
-        prior=_prior(train_set) if experiment.rebalance else None,
-        base_width=experiment.base_width, noise_channels=experiment.noise_channels,
-        l1_weight=experiment.l1_weight, adversarial_weight=experiment.adversarial_weight,
-        classes=_class_count(train_set), augment=experiment.augment,
+    method = methods.get(experiment.task)
+    task = methods.build(
+        method.name, image_size, prior=_prior(train_set) if experiment.rebalance else None,
+        classes=_class_count(train_set), **settings(experiment),
     )  # fmt: skip
     if experiment.init_from is not None:
         _initialise(task, experiment.init_from)
     paired_train_set = train_set
-    if experiment.task == "cyclegan":  # unpaired: the pairing of L and ab is never seen
-        train_set = tasks.UnpairedDataset(*tasks.split_halves(train_set, seed=seed))
+    if method.training_data is not None:  # CycleGAN: two disjoint halves, never paired
+        train_set = method.training_data(train_set, seed)
     history = train.fit(
         task, train_set, val_set, epochs=experiment.epochs[profile],
         batch_size=experiment.batch_size,
@@ -389,7 +402,8 @@ def weights_path(experiment: Experiment) -> Path:
     """Where a full run ships the weights: ``data/checkpoints/<name>.pt``, or, for the
     classifier that judges colorizations (task ``"labels"``, not a colorizer),
     ``data/checkpoints/classifiers/<name>.pt``."""
-    folder = pretrained.CLASSIFIERS if experiment.task == "labels" else pretrained.CHECKPOINTS
+    colorizes = methods.get(experiment.task).colorizes
+    folder = pretrained.CHECKPOINTS if colorizes else pretrained.CLASSIFIERS
     return folder / f"{experiment.name}.pt"
 
 
@@ -495,7 +509,7 @@ def write_results(
     Returns:
         The record written to :func:`results_path`.
     """
-    is_classifier = experiment.task == "labels"
+    is_classifier = not methods.get(experiment.task).colorizes
     record = {
         "experiment": dataclasses.asdict(experiment),
         "seed": seed,
@@ -638,13 +652,13 @@ def train_or_load(
                 f"no shipped weights for {experiment.name!r} (see data/checkpoints/README.md);"
                 " pass retrain=True to train them"
             )
-        if experiment.task == "labels":
+        if not methods.get(experiment.task).colorizes:
             return checkpoint.load_checkpoint(path).build().to(train.resolve_device(device))
         return pretrained.load(experiment.name, device=train.resolve_device(device))
     task, _, image_size = run(
         experiment, profile, root=root, device=device, seed=seed, progress=progress
     )
-    if experiment.task == "labels":
+    if not methods.get(experiment.task).colorizes:
         return tasks.unwrap(task.nets["net"]).eval()
     colorizer = task.colorizer()
     colorizer.image_size = image_size

@@ -1,4 +1,4 @@
-"""What to learn: one :class:`Task` per colorization method, and :func:`make_task`.
+"""What to learn: one :class:`Task` per colorization method (built by :mod:`colorlib.methods`).
 
 A task owns its networks, optimizers and losses and knows one step of its method;
 :func:`colorlib.train.fit` owns everything else (epochs, devices, checkpoints,
@@ -35,7 +35,6 @@ from colorlib.lab import AB_SCALE, denormalize_ab, normalize_ab, normalize_l
 
 __all__ = [
     "SMOOTH_L1_BETA",
-    "TASK_KINDS",
     "ClassificationTask",
     "CycleGANTask",
     "ImagePool",
@@ -44,11 +43,16 @@ __all__ = [
     "RegressionTask",
     "Task",
     "UnpairedDataset",
-    "make_task",
     "network",
     "split_halves",
     "unwrap",
 ]
+
+
+# Smooth L1's knee for the study: 1 Lab unit (PyTorch's default beta = 1, had the poster
+# trained on raw Lab ab), in the networks' ab / 110 units. With beta = 1 on ab / 110 the
+# loss would be 0.5 * MSE for every real error, and "Smooth L1 vs L2" an empty comparison.
+SMOOTH_L1_BETA = 1.0 / AB_SCALE
 
 
 def network(name: str, **kwargs: Any) -> nn.Module:
@@ -144,7 +148,7 @@ class Task:
         """``(N, 1, S, S)`` L in [0, 100] -> ``(N, 2, S, S)`` ab in Lab units (no grad)."""
         with self.autocast():
             output = self.nets[self.predict_net](normalize_l(L))
-        return self.colorizer().to_ab(output, L.shape[-2:])
+        return self.colorizer().decode(output, L.shape[-2:])
 
     def extra_state(self) -> dict:
         """Task state beyond networks and optimizers (tensors and plain types)."""
@@ -193,7 +197,7 @@ class _OneNetworkTask(Task):
 
     def eval_step(self, batch):
         loss, output = self._loss(batch)
-        return {"loss": loss}, self.colorizer().to_ab(output, batch["L"].shape[-2:])
+        return {"loss": loss}, self.colorizer().decode(output, batch["L"].shape[-2:])
 
 
 def _loss_name(loss: Callable) -> str:
@@ -583,90 +587,3 @@ class UnpairedDataset(Dataset):
     def __getitem__(self, i: int) -> dict:
         other = self.color[i % len(self.color)]
         return {**self.gray[i], "color_L": other["L"], "color_ab": other["ab"]}
-
-
-TASK_KINDS = ("regression", "classification", "pix2pix", "cyclegan", "labels")
-
-# Smooth L1's knee for the study: 1 Lab unit (PyTorch's default beta = 1, had the poster
-# trained on raw Lab ab), in the networks' ab / 110 units. With beta = 1 on ab / 110 the
-# loss would be 0.5 * MSE for every real error, and "Smooth L1 vs L2" an empty comparison.
-SMOOTH_L1_BETA = 1.0 / AB_SCALE
-
-
-def make_task(
-    kind: str,
-    image_size: int,
-    network_name: str | None = None,
-    loss: str | Callable = "l2",
-    dropout: float = 0.0,
-    width: float = 1.0,
-    prior: torch.Tensor | None = None,
-    lr: float | None = None,
-    beta: float = SMOOTH_L1_BETA,
-    base_width: int = 64,
-    noise_channels: int = 0,
-    l1_weight: float = 100.0,
-    adversarial_weight: float = 1.0,
-    classes: int = 10,
-    augment: bool = False,
-) -> Task:
-    """Build a task with the networks the study uses, by name (for the CLI and notebooks).
-
-    - ``"regression"``: ``SeedCNN(image_size, dropout)`` (the poster's CNN) or, with
-      ``network_name="ZhangNet"``, ``ZhangNet(width)``; loss ``l2``/``smooth_l1``/``l1``
-      or your own callable (see :class:`RegressionTask`)
-      (``beta``: the Smooth L1 knee in ab / 110 units, default :data:`SMOOTH_L1_BETA`).
-    - ``"classification"``: ``ZhangNet(width, bins=Q)`` over the derived bins;
-      ``prior`` (Q,) turns on class rebalancing; a callable ``loss`` replaces the
-      cross-entropy (see :class:`ClassificationTask`).
-    - ``"pix2pix"``: ``UNetGenerator(image_size, base_width, noise_channels)`` +
-      ``PatchDiscriminator`` sized for it; ``l1_weight`` (lambda) and
-      ``adversarial_weight`` as :class:`Pix2PixTask`.
-    - ``"cyclegan"``: two ``ResnetGenerator(base_width)`` (L -> ab, Lab -> L) + two
-      PatchGANs.
-    - ``"labels"``: ``CifarClassifier`` (or ``network_name="TinyImageNetClassifier"``)
-      over ``classes`` classes, on colour photos (not a colorizer); ``augment`` adds
-      random flips and shifts (:func:`augment_photos`).
-
-    ``lr`` defaults to each method's published value (1e-3 CNNs, 2e-4 GANs).
-    """
-    if kind not in TASK_KINDS:
-        raise ValueError(f"unknown task {kind!r}; valid tasks: {', '.join(TASK_KINDS)}")
-    if kind == "regression":
-        name = network_name or "SeedCNN"
-        if name == "SeedCNN":
-            net = network("SeedCNN", image_size=image_size, dropout=dropout)
-        elif name == "ZhangNet":
-            net = network("ZhangNet", width=width)
-        else:
-            raise ValueError(f"regression trains SeedCNN or ZhangNet, not {name!r}")
-        return RegressionTask(net, loss=loss, lr=lr or 1e-3, beta=beta)
-    if kind == "labels":
-        name = network_name or "CifarClassifier"
-        if name not in ("CifarClassifier", "TinyImageNetClassifier"):
-            raise ValueError(f"labels trains CifarClassifier or TinyImageNetClassifier: {name!r}")
-        net = network(name) if name == "CifarClassifier" and classes == 10 else network(
-            name, classes=classes
-        )
-        return LabelTask(net, lr=lr or 1e-3, augment=augment)
-    if kind == "classification":
-        gamut = ABGamut()
-        net = network("ZhangNet", width=width, bins=gamut.Q)
-        custom = loss if callable(loss) else None
-        return ClassificationTask(net, gamut=gamut, prior=prior, lr=lr or 1e-3, loss=custom)
-    n_layers = models.PatchDiscriminator.for_image_size(image_size).n_layers
-    critic = {"in_channels": 3, "n_layers": n_layers}
-    if kind == "pix2pix":
-        G = network(
-            "UNetGenerator", image_size=image_size, base_width=base_width,
-            noise_channels=noise_channels,
-        )  # fmt: skip
-        return Pix2PixTask(
-            G, network("PatchDiscriminator", **critic), lr=lr or 2e-4, l1_weight=l1_weight,
-            adversarial_weight=adversarial_weight,
-        )  # fmt: skip
-    G = network("ResnetGenerator", in_channels=1, out_channels=2, base_width=base_width)
-    F_ = network("ResnetGenerator", in_channels=3, out_channels=1, base_width=base_width)
-    D_color = network("PatchDiscriminator", **critic)
-    D_gray = network("PatchDiscriminator", **{**critic, "in_channels": 1})
-    return CycleGANTask(G, F_, D_color, D_gray, lr=lr or 2e-4)

@@ -16,11 +16,10 @@ from PIL import Image
 
 import colorlib
 import colorlib.colorizer
-from colorlib import pretrained
+from colorlib import methods, pretrained
 from colorlib.__main__ import main
 from colorlib.checkpoint import export_weights
 from colorlib.colorizer import Colorizer, colorize, open_image
-from colorlib.tasks import make_task
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +27,10 @@ def exported(tmp_path_factory) -> dict:
     """A tiny weight export of each task kind (untrained; the contract is what matters)."""
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("checkpoints")
-    for kind in ("regression", "classification", "pix2pix"):
-        task = make_task(kind, image_size=32, width=0.25)
+    settings = {"regression": {}, "bins": {"width": 0.25}, "pix2pix": {"base_width": 8}}
+    for method, values in settings.items():
+        task = methods.build(method, 32, **values)
+        kind = task.kind  # the files are named by the kind their checkpoints carry
         export_weights(task, folder / f"tiny-{kind}.pt", image_size=32, description=kind)
     return {"folder": folder}
 
@@ -72,8 +73,13 @@ def test_classification_colorizer_decodes_bins_at_the_saved_temperature(exported
     assert model.gamut is not None and model.gamut.Q == 261 and model.T == pytest.approx(0.38)
     logits = torch.zeros(1, model.gamut.Q, 2, 2)
     logits[:, 5] = 50.0  # one bin dominates -> its centre, upsampled to the input size
-    ab = model.to_ab(logits, (8, 8))
+    ab = model.decode(logits, (8, 8))
     assert torch.allclose(ab, model.gamut.centers[5].reshape(1, 2, 1, 1).expand(1, 2, 8, 8))
+    assert torch.allclose(model.decode(logits, (8, 8), T=0.0), ab)  # the mode: the same bin
+    mean = model.decode(torch.zeros_like(logits), (2, 2), T=1.0)  # uniform: the bins' mean
+    assert torch.allclose(mean, model.gamut.centers.mean(0).reshape(1, 2, 1, 1).expand(1, 2, 2, 2),
+                          atol=1e-4)  # fmt: skip
+    assert model.T == pytest.approx(0.38)  # decoding at another T changes nothing
 
 
 def test_unknown_and_corrupt_models_give_clear_errors(exported, tmp_path):
@@ -166,7 +172,7 @@ def test_cli_unknown_model_is_one_line(tmp_path):
 @pytest.mark.slow
 def test_cli_train_exports_a_loadable_colorizer(tmp_path):
     export = tmp_path / "w.pt"
-    args = ["train", "--task", "regression", "--dataset", "sample", "--size", "32",
+    args = ["train", "--method", "regression", "--dataset", "sample", "--size", "32",
             "--epochs", "1", "--batch-size", "32", "--limit", "64", "--no-progress",
             "--out", str(tmp_path / "run"), "--export", str(export)]  # fmt: skip
     result = run_cli(*args)

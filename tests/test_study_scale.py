@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from colorlib import data, evaluate, experiments, models, pretrained, tasks, train
+from colorlib import data, evaluate, experiments, methods, models, pretrained, tasks, train
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,7 +46,7 @@ def test_word_difference_says_better_worse_or_no_difference():
 
 
 def test_fit_stops_after_the_epoch_in_which_time_ran_out(photos32, tmp_path):
-    task = tasks.make_task("regression", 32, network_name="ZhangNet", width=0.25)
+    task = methods.build("regression", 32, network="ZhangNet", width=0.25)
     history = train.fit(
         task, _Photos(photos32), epochs=5, batch_size=2, checkpoint_dir=tmp_path,
         time_limit=0.0, progress=False,
@@ -57,7 +57,7 @@ def test_fit_stops_after_the_epoch_in_which_time_ran_out(photos32, tmp_path):
 
 
 def test_init_from_loads_the_shipped_weights():
-    task = tasks.make_task("classification", 64, width=0.5)
+    task = methods.build("bins", 64, width=0.5)
     experiments._initialise(task, "imagenet64-zhang-ce")
     shipped = pretrained.load("imagenet64-zhang-ce").network.state_dict()
     mine = task.nets["net"].state_dict()

@@ -14,10 +14,10 @@ import pytest
 import torch
 from torch import nn
 
-from colorlib import losses, train
+from colorlib import losses, methods, train
 from colorlib.gamut import ABGamut
 from colorlib.lab import rgb_to_lab, split_lab
-from colorlib.tasks import ClassificationTask, RegressionTask, make_task
+from colorlib.tasks import ClassificationTask, RegressionTask
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -82,11 +82,11 @@ def test_callable_bin_loss_gets_logits_targets_and_weights():
     assert custom.config["loss"] == "custom:weighted_ce" and "loss" not in default.config
 
 
-def test_make_task_passes_a_callable_loss_on():
+def test_the_regression_method_takes_a_callable_loss():
     def my_loss(pred, target):
         return ((pred - target) ** 2).mean()
 
-    task = make_task("regression", image_size=32, loss=my_loss)
+    task = methods.build("regression", 32, loss=my_loss)
     assert task.loss_fn is my_loss
 
 

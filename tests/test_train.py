@@ -491,9 +491,9 @@ def test_ddp_two_processes_match_one_with_the_same_global_batch(tmp_path):
 
 
 def test_label_task_trains_a_classifier_with_the_same_engine(tmp_path):
-    from colorlib.tasks import make_task
+    from colorlib import methods
 
-    task = make_task("labels", 32)
+    task = methods.build("judge", 32)
     photos = train_set(8)
     items = [{**photos[i], "label": i % 2} for i in range(len(photos))]
     history = fit(task, items, items[:4], epochs=2, batch_size=4, **quiet())

@@ -16,7 +16,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from colorlib import tasks, train  # noqa: E402
+from colorlib import methods, train  # noqa: E402
 from colorlib.lab import rgb_to_lab, split_lab  # noqa: E402
 
 
@@ -35,12 +35,12 @@ class RandomPhotos(torch.utils.data.Dataset):
 
 
 CHECKS = [
-    ("SeedCNN 64 px, L2", "regression", 64, {"network_name": "SeedCNN"}),
-    ("ZhangNet half, CE", "classification", 64, {"width": 0.5}),
+    ("SeedCNN 64 px, L2", "regression", 64, {"network": "SeedCNN"}),
+    ("ZhangNet half, CE", "bins", 64, {"width": 0.5}),
     ("pix2pix 64 px", "pix2pix", 64, {"base_width": 32}),
     ("CycleGAN 64 px", "cyclegan", 64, {"base_width": 32}),
-    ("ResNet-18 judge", "labels", 64,
-     {"network_name": "TinyImageNetClassifier", "classes": 202, "augment": True}),
+    ("ResNet-18 judge", "judge", 64,
+     {"network": "TinyImageNetClassifier", "classes": 202, "augment": True}),
 ]  # fmt: skip
 
 
@@ -53,9 +53,9 @@ def main() -> int:
     for label, kind, size, kwargs in CHECKS:
         photos = RandomPhotos(args.images, size)
         try:
-            task = tasks.make_task(kind, size, **kwargs)
-            if kind == "cyclegan":
-                photos = tasks.UnpairedDataset(*tasks.split_halves(photos, seed=0))
+            task = methods.build(kind, size, **kwargs)
+            if methods.get(kind).training_data is not None:
+                photos = methods.get(kind).training_data(photos, 0)
             train.fit(task, photos, None, epochs=1, batch_size=64, device=args.device,
                       progress=False)  # warm-up  # fmt: skip
             if args.device.startswith("cuda"):

@@ -1,0 +1,101 @@
+"""colorlib.methods: one declaration per method, read by the builder, the CLI and experiments."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+from torch import nn
+
+from colorlib import experiments, methods
+from colorlib.__main__ import main
+from colorlib.gamut import ABGamut
+from colorlib.tasks import RegressionTask
+
+
+@pytest.mark.parametrize("name", list(methods.METHODS))
+def test_every_method_builds_with_its_defaults(name):
+    method = methods.METHODS[name]
+    prior = torch.full((ABGamut().Q,), 1.0 / ABGamut().Q)
+    task = methods.build(name, 32, prior=prior)
+    assert task.kind == method.kind and methods.get(method.kind) is method
+    assert method.colorizes == (name != "judge")
+    for field in dataclasses.fields(method.settings):
+        assert field.metadata["help"], f"{name}.{field.name} has no help"
+
+
+def test_the_defaults_are_what_the_shipped_models_use():
+    shipped = experiments.EXPERIMENTS
+    assert methods.Pix2PixSettings().base_width == shipped["cifar10-pix2pix"].base_width == 32
+    assert methods.CycleGANSettings().base_width == shipped["cifar10-cyclegan"].base_width == 32
+    assert methods.BinSettings().width == shipped["imagenet64-zhang-ce"].width == 0.5
+    assert methods.RegressionSettings().width == shipped["imagenet64-zhang-l2"].width
+    assert methods.Pix2PixSettings().l1_weight == shipped["cifar10-pix2pix"].l1_weight == 100
+
+
+def test_each_experiment_builds_through_its_method():
+    prior = torch.full((ABGamut().Q,), 1.0 / ABGamut().Q)
+    for e in experiments.EXPERIMENTS.values():
+        if e.network == "SeedCNN" and e.size == 64:
+            continue  # 277 M parameters: built by the GPU runs only
+        values = experiments.settings(e)
+        task = methods.build(e.task, e.size or 32, prior=prior, classes=200, **values)
+        assert task.kind == e.task
+        for key in ("l1_weight", "adversarial_weight", "lr"):
+            if key in values and values[key] is not None:
+                assert task.config[key] == values[key], (e.name, key)
+    ablation = experiments.settings(experiments.get("cifar10-pix2pix-cgan"))
+    assert ablation["l1_weight"] == 0.0 and "dropout" not in ablation
+
+
+def test_settings_are_checked():
+    with pytest.raises(ValueError, match=r"pix2pix has no setting width; its settings: base_width"):
+        methods.build("pix2pix", 32, width=0.5)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        methods.settings_for("regression", loss="l3")
+    with pytest.raises(ValueError, match="rebalance needs the prior"):
+        methods.build("bins", 32, rebalance=True)
+    with pytest.raises(ValueError, match="unknown method 'gan'; valid methods: regression, bins"):
+        methods.get("gan")
+
+
+def _help(capsys, *argv) -> str:
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", *argv, "--help"])
+    assert exit_.value.code == 0
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_train_help_shows_the_methods_settings_with_the_shipped_defaults(capsys):
+    text = _help(capsys, "--method", "pix2pix")
+    assert "settings of --method pix2pix" in text
+    assert "--base-width BASE_WIDTH U-Net channels" in text and "(default: 32)" in text
+    assert "--l1-weight L1_WEIGHT lambda" in text and "(default: 100)" in text
+    assert "--dropout" not in text  # another method's setting
+    default = _help(capsys)
+    assert "settings of --method regression" in default and "--loss {l2,smooth_l1,l1}" in default
+
+
+def test_train_refuses_another_methods_setting(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--method", "cyclegan", "--l1-weight", "3"])
+    assert exit_.value.code == 2
+    assert "unrecognized arguments: --l1-weight 3" in capsys.readouterr().err
+
+
+def test_adding_a_method_is_one_declaration_and_its_builder(monkeypatch, capsys):
+    @dataclasses.dataclass(frozen=True)
+    class TinySettings:
+        channels: int = methods.setting(4, "hidden channels")
+
+    def build_tiny(settings, image_size, prior, classes):
+        net = nn.Sequential(nn.Conv2d(1, settings.channels, 3, padding=1), nn.ReLU(),
+                            nn.Conv2d(settings.channels, 2, 3, padding=1))  # fmt: skip
+        return RegressionTask(net)
+
+    tiny = methods.Method("tiny", "a two-layer CNN", TinySettings, build_tiny)
+    monkeypatch.setitem(methods.METHODS, "tiny", tiny)
+    task = methods.build("tiny", 32, channels=6)
+    assert task.nets["net"][0].out_channels == 6
+    assert "--channels CHANNELS hidden channels (default: 4)" in _help(capsys, "--method", "tiny")
