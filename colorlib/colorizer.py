@@ -92,14 +92,36 @@ class Colorizer(nn.Module):
         super().__init__()
         self.network, self.image_size, self.gamut, self.T = network, image_size, gamut, T
 
-    def to_ab(self, output: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        """The network's raw output -> ab ``(N, 2, *size)`` in Lab units (float32)."""
+    def logits(self, L: torch.Tensor) -> torch.Tensor:
+        """The network's raw output for L ``(N, 1, H, W)`` in [0, 100]: ``(N, Q, s, s)``
+        bin logits for a bins model, ``(N, 2, s, s)`` normalised ab (ab / 110) otherwise.
+
+        With :meth:`decode`, one forward pass can be decoded several ways (e.g. at
+        several temperatures) without changing the colorizer.
+        """
+        return self.network(normalize_l(L))
+
+    def decode(
+        self, output: torch.Tensor, size: tuple[int, int], T: float | None = None
+    ) -> torch.Tensor:
+        """:meth:`logits`' output -> ab ``(N, 2, *size)`` in Lab units (float32).
+
+        Args:
+            output: the network's raw output.
+            size: the ``(H, W)`` of the photos; a coarser prediction is upsampled
+                bilinearly.
+            T: annealed-mean temperature for a bins model (None: the colorizer's own
+                ``T``; 0 is the mode, 1 the mean); ignored by a regression model.
+        """
         output = output.float()
-        ab = denormalize_ab(output) if self.gamut is None else self.gamut.decode(output, T=self.T)
+        if self.gamut is None:
+            ab = denormalize_ab(output)
+        else:
+            ab = self.gamut.decode(output, T=self.T if T is None else T)
         return ab if tuple(ab.shape[-2:]) == tuple(size) else upsample_ab(ab, tuple(size))
 
     def forward(self, L: torch.Tensor) -> torch.Tensor:
-        return self.to_ab(self.network(normalize_l(L)), L.shape[-2:])
+        return self.decode(self.logits(L), L.shape[-2:])
 
 
 def colorize(

@@ -785,8 +785,9 @@ def temperature_sweep(
 ) -> dict[float, Prediction]:
     """Predictions of a cross-entropy colorizer decoded at each temperature.
 
-    The network runs once per batch; its bin logits are decoded with every T
-    (``Colorizer.T``: 0 is the mode, 1 the mean, Zhang's 0.38 between).
+    The network runs once per batch (``Colorizer.logits``); its bin logits are
+    decoded with every T (``Colorizer.decode``: 0 is the mode, 1 the mean, Zhang's
+    0.38 between). The colorizer itself is not changed.
 
     Returns:
         ``{T: prediction}`` (as :func:`predict` returns, with rgb).
@@ -796,25 +797,22 @@ def temperature_sweep(
     """
     if getattr(colorizer, "gamut", None) is None:
         raise ValueError("temperature_sweep: the colorizer decodes no bins (no gamut)")
-    from colorlib.lab import normalize_l
-
     device = _device_of(colorizer)
-    was_training, original_T = colorizer.training, colorizer.T
+    was_training = colorizer.training
     colorizer.eval()
     parts: dict[float, list[torch.Tensor]] = {float(t): [] for t in temperatures}
     base: dict[str, list[torch.Tensor]] = {"L": [], "ab_true": [], "label": []}
     try:
-        for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):
-            L = batch["L"].float()
-            logits = colorizer.network(normalize_l(L.to(device)))
-            for T in parts:
-                colorizer.T = T
-                parts[T].append(colorizer.to_ab(logits, L.shape[-2:]).float().cpu())
-            base["L"].append(L)
-            base["ab_true"].append(batch["ab"].float())
-            base["label"].append(torch.as_tensor(batch["label"], dtype=torch.int64))
+        with torch.no_grad():
+            for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):
+                L = batch["L"].float()
+                logits = colorizer.logits(L.to(device))
+                for T in parts:
+                    parts[T].append(colorizer.decode(logits, L.shape[-2:], T=T).float().cpu())
+                base["L"].append(L)
+                base["ab_true"].append(batch["ab"].float())
+                base["label"].append(torch.as_tensor(batch["label"], dtype=torch.int64))
     finally:
-        colorizer.T = original_T
         colorizer.train(was_training)
     common = {k: torch.cat(v) for k, v in base.items()}
     return {T: _with_rgb({**common, "ab_pred": torch.cat(ab)}) for T, ab in parts.items()}
