@@ -292,7 +292,7 @@ def full_size(
         return torch.tensor(picture).permute(2, 0, 1)[None]
 
     images: dict[str, list[np.ndarray]] = {"gray input": [], **{n: [] for n in colorizers}}
-    images["ground truth"] = []
+    images["ground truth"], true_ab = [], []
     for path in tqdm(paths, desc="full size", disable=not progress, leave=False):
         with open_image(path) as photo:
             truth = to_rgb_array(photo)
@@ -302,7 +302,7 @@ def full_size(
         for name, model in colorizers.items():
             images[name].append(colorize(model, truth))
         images["ground truth"].append(truth)
-    true_ab = [split_lab(rgb_to_lab(as_batch(truth)))[1] for truth in images["ground truth"]]
+        true_ab.append(ab)
     scores = {}
     for name, row in images.items():
         values = {"ab_l2": [], "colorfulness": []}
@@ -898,3 +898,108 @@ def check_beats_gray(
     ]
     if losers:
         raise ValueError(f"ab L2 not below the gray guess's {floor:.2f}: {', '.join(losers)}")
+
+
+# ------------------------------------------------------------ verdicts on training curves
+
+
+def word_trend(
+    values: Sequence[float],
+    what: str,
+    unit: str = "",
+    lower_is_better: bool = True,
+    first_epoch: int = 1,
+) -> str:
+    """One sentence on how a per-epoch curve went, worded from its values alone.
+
+    Where the curve was best, how far the last epoch is from that best, and how
+    often it moved the wrong way from one epoch to the next (its noise); the words
+    "still improving" are printed only when the best value is the last one.
+
+    Args:
+        values: one float per epoch, in order (e.g. ``[r["val_ab_l2"] for r in
+            history]``), at least one; in the curve's own units.
+        what: the curve's name for the sentence (e.g. ``"val ab L2"``).
+        unit: appended to the numbers (e.g. ``" Lab units"``).
+        lower_is_better: True for losses and errors, False for e.g. PSNR.
+        first_epoch: the epoch number of ``values[0]``.
+
+    Returns:
+        e.g. ``"val ab L2: 16.73 at epoch 1, 14.16 at epoch 8; best at the last
+        epoch, so it was still improving when the run stopped; it moved the wrong
+        way in 2 of 7 epoch-to-epoch steps (largest 1.71)"``. Numbers of size 1 or
+        more get two decimals, smaller ones three significant digits (``0.0141``).
+    """
+
+    def num(value: float) -> str:
+        return f"{value:.2f}" if abs(value) >= 1 else f"{value:.3g}"
+
+    values = [float(v) for v in values]
+    if not values:
+        raise ValueError(f"word_trend: no values for {what!r}")
+    n = len(values)
+    last_epoch = first_epoch + n - 1
+    if n == 1:
+        return f"{what}: {num(values[0])}{unit} after the only epoch ({first_epoch}); no trend"
+    sign = 1.0 if lower_is_better else -1.0
+    best = min(range(n), key=lambda i: (sign * values[i], -i))  # the latest of equal bests
+    head = (f"{what}: {num(values[0])}{unit} at epoch {first_epoch}, "
+            f"{num(values[-1])}{unit} at epoch {last_epoch}")  # fmt: skip
+    if best == n - 1:
+        verdict = "best at the last epoch, so it was still improving when the run stopped"
+    else:
+        gap = values[-1] - values[best]
+        off = ("+" if gap >= 0 else "-") + num(abs(gap))
+        verdict = (f"best at epoch {first_epoch + best} ({num(values[best])}{unit}); the last "
+                   f"epoch is {off}{unit} from that best")  # fmt: skip
+    steps = [sign * (b - a) for a, b in zip(values[:-1], values[1:], strict=True)]
+    wrong = [step for step in steps if step > 0]
+    moves = (f"it moved the wrong way in {len(wrong)} of {n - 1} epoch-to-epoch steps"
+             + (f" (largest {num(max(wrong))}{unit})" if wrong else ""))  # fmt: skip
+    return f"{head}; {verdict}; {moves}"
+
+
+def word_against_chance(
+    values: Sequence[float],
+    chance: float,
+    what: str,
+    below: str,
+    above: str,
+    near: str = "neither side clearly wins",
+    band: float = 0.25,
+    first_epoch: int = 1,
+) -> str:
+    """One sentence that reads a GAN loss curve against its chance level.
+
+    A GAN loss has a value it takes when the discriminator cannot tell real from
+    generated (its *chance level*, derived from the loss: ``ln 2`` for a binary
+    cross-entropy discriminator, 0.25 per least-squares term). The last epoch's
+    value is compared with it: below ``(1 - band) * chance`` the ``below`` words are
+    printed, above ``(1 + band) * chance`` the ``above`` words, otherwise ``near``.
+
+    Args:
+        values: one float per epoch, in order (e.g. ``[r["train_loss_D"] for r in
+            history]``), at least one; in the loss's own units.
+        chance: the loss's chance level, > 0, same units.
+        what: the curve's name for the sentence (e.g. ``"D's loss"``).
+        below, above, near: what a value under, over and near chance means.
+        band: the relative width of "near chance" (0.25: within 25% of it).
+        first_epoch: the epoch number of ``values[0]``.
+
+    Returns:
+        e.g. ``"D's loss: 0.53 at epoch 1, 0.18 at epoch 20, 26.5% of its chance
+        level 0.69 (near: within 25%): the discriminator has the upper hand"``.
+    """
+    values = [float(v) for v in values]
+    if not values or chance <= 0 or not 0 < band < 1:
+        raise ValueError(f"word_against_chance: need values, chance > 0 and 0 < band < 1, got "
+                         f"{len(values)} values, chance {chance}, band {band}")  # fmt: skip
+    ratio = values[-1] / chance
+    verdict = below if ratio < 1 - band else above if ratio > 1 + band else near
+    last_epoch = first_epoch + len(values) - 1
+    return (f"{what}: {values[0]:.2f} at epoch {first_epoch}, {values[-1]:.2f} at epoch "
+            f"{last_epoch}, {100 * ratio:.1f}% of its chance level {chance:.2f} (near: within "
+            f"{100 * band:.0f}%): {verdict}")  # fmt: skip
+
+
+__all__ += ["word_against_chance", "word_trend"]
