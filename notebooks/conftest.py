@@ -81,7 +81,9 @@ def snap_outputs(fresh: list, stored: list, sanitize=lambda s: s) -> list:
         index = seen.get(k, 0)
         seen[k] = index + 1
         candidates = stored_by_kind.get(k, [])
-        snapped.append(_snap(candidates[index], output, sanitize) if index < len(candidates) else output)
+        if index < len(candidates):
+            output = _snap(candidates[index], output, sanitize)
+        snapped.append(output)
     return snapped
 
 

@@ -17,7 +17,7 @@ fi
 echo "[test] COLORLIB_DATA=${COLORLIB_DATA:-<unset: bundled sample and fixtures only>}"
 
 stage "ruff"
-.venv/bin/ruff check colorlib tests benchmarks data scripts
+.venv/bin/ruff check colorlib tests benchmarks data scripts coursework notebooks/conftest.py
 # The notebooks' stored outputs were made with the real datasets: compare them (nbval)
 # only when those are here.
 notebooks=()
