@@ -61,7 +61,9 @@ __all__ = [
     "accuracy",
     "classifier_correct",
     "judge",
+    "word_against_chance",
     "word_difference",
+    "word_trend",
     "baselines",
     "bootstrap_ci",
     "by_class",
@@ -927,16 +929,17 @@ def word_trend(
     Returns:
         e.g. ``"val ab L2: 16.73 at epoch 1, 14.16 at epoch 8; best at the last
         epoch, so it was still improving when the run stopped; it moved the wrong
-        way in 2 of 7 epoch-to-epoch steps (largest 1.71)"``. Numbers of size 1 or
-        more get two decimals, smaller ones three significant digits (``0.0141``).
+        way in 2 of 7 epoch-to-epoch steps (largest 1.71)"``. A curve whose values
+        reach 1 or more is printed with two decimals, a smaller one with three
+        significant digits (``0.0141``).
     """
-
-    def num(value: float) -> str:
-        return f"{value:.2f}" if abs(value) >= 1 else f"{value:.3g}"
-
     values = [float(v) for v in values]
     if not values:
         raise ValueError(f"word_trend: no values for {what!r}")
+    large = max(abs(v) for v in values) >= 1
+
+    def num(value: float) -> str:
+        return f"{value:.2f}" if large else f"{value:.3g}"
     n = len(values)
     last_epoch = first_epoch + n - 1
     if n == 1:
@@ -988,7 +991,7 @@ def word_against_chance(
 
     Returns:
         e.g. ``"D's loss: 0.53 at epoch 1, 0.18 at epoch 20, 26.5% of its chance
-        level 0.69 (near: within 25%): the discriminator has the upper hand"``.
+        level 0.69 (near chance: 75% to 125%): the discriminator has the upper hand"``.
     """
     values = [float(v) for v in values]
     if not values or chance <= 0 or not 0 < band < 1:
@@ -998,8 +1001,6 @@ def word_against_chance(
     verdict = below if ratio < 1 - band else above if ratio > 1 + band else near
     last_epoch = first_epoch + len(values) - 1
     return (f"{what}: {values[0]:.2f} at epoch {first_epoch}, {values[-1]:.2f} at epoch "
-            f"{last_epoch}, {100 * ratio:.1f}% of its chance level {chance:.2f} (near: within "
-            f"{100 * band:.0f}%): {verdict}")  # fmt: skip
+            f"{last_epoch}, {100 * ratio:.1f}% of its chance level {chance:.2f} (near chance: "
+            f"{100 * (1 - band):.0f}% to {100 * (1 + band):.0f}%): {verdict}")  # fmt: skip
 
-
-__all__ += ["word_against_chance", "word_trend"]
