@@ -101,6 +101,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from colorlib import checks
 from colorlib.lab import lab_to_rgb, rgb_to_lab
 
 __all__ = [
@@ -203,15 +204,6 @@ def _infer_grid(centers: torch.Tensor) -> float:
         if diffs.numel():
             steps.append(diffs.min().item())
     return float(min(steps)) if steps else float("nan")
-
-
-def _check_ab(ab: torch.Tensor, name: str = "ab") -> None:
-    if not isinstance(ab, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor shaped (N, 2, H, W)")
-    if ab.dim() < 3 or ab.shape[-3] != 2:
-        raise ValueError(f"{name} must be shaped (N, 2, H, W) in Lab units, got {tuple(ab.shape)}")
-    if not ab.is_floating_point():
-        raise TypeError(f"{name} must be floating point (Lab units), got {ab.dtype}")
 
 
 def _real(
@@ -346,7 +338,7 @@ class ABGamut:
         Returns:
             ``(N, H, W)`` long in ``[0, Q)``.
         """
-        _check_ab(ab)
+        checks.image_batch(ab, 2, "ab", leading="...", floating=True)
         pixels = self._pixels(ab)
         out = torch.empty(pixels.shape[0], dtype=torch.long, device=ab.device)
         for start, d2 in self._chunks(pixels):
@@ -372,7 +364,7 @@ class ABGamut:
             first, and float weights ``exp(-d^2 / (2 sigma^2))`` normalised to sum
             to 1 over the k axis (dtype of ``ab``).
         """
-        _check_ab(ab)
+        checks.image_batch(ab, 2, "ab", leading="...", floating=True)
         k = int(k)
         if not 1 <= k <= self.Q:
             raise ValueError(f"k must be in [1, Q={self.Q}], got {k}")
@@ -425,7 +417,7 @@ class ABGamut:
             ``(N, 2, H, W)`` ab in Lab units, dtype of ``logits`` (float32 if
             integer).
         """
-        self._check_scores(logits)
+        checks.image_batch(logits, self.Q, "logits", leading="...")
         index = logits.argmax(dim=-3)  # (N, H, W)
         centers = self._centers_like(logits)
         return centers[index].movedim(-1, -3)
@@ -447,20 +439,12 @@ class ABGamut:
             for T > 0.
         """
         T = _real(T, "temperature T", 0.0)
-        self._check_scores(logits)
+        checks.image_batch(logits, self.Q, "logits", leading="...")
         if T == 0.0:
             return self.mode(logits)
         probs = torch.softmax(logits / T, dim=-3)
         centers = self._centers_like(probs)
         return torch.einsum("...qhw,qc->...chw", probs, centers)
-
-    def _check_scores(self, logits: torch.Tensor) -> None:
-        if not isinstance(logits, torch.Tensor):
-            raise TypeError("logits must be a torch.Tensor shaped (N, Q, H, W)")
-        if logits.dim() < 3 or logits.shape[-3] != self.Q:
-            raise ValueError(
-                f"logits must be shaped (N, Q={self.Q}, H, W), got {tuple(logits.shape)}"
-            )
 
     # ----------------------------------------------------------------- prior
 

@@ -52,6 +52,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from colorlib import checks
+
 __all__ = [
     "rgb_to_lab",
     "lab_to_rgb",
@@ -85,15 +87,6 @@ _LAB_INV_KNEE = 0.2068966  # 6/29: f(t) at t = epsilon
 
 L_CENTER = 50.0  # L / L_CENTER - 1 maps [0, 100] onto [-1, 1]
 AB_SCALE = 110.0  # ab / AB_SCALE maps the sRGB gamut into about [-1, 1]
-
-
-def _check_channels(x: torch.Tensor, name: str) -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(
-            f"{name} must be a torch.Tensor shaped (..., 3, H, W), got {type(x).__name__}"
-        )
-    if x.dim() < 3 or x.shape[-3] != 3:
-        raise ValueError(f"{name} must be shaped (..., 3, H, W), got {tuple(x.shape)}")
 
 
 @functools.lru_cache(maxsize=16)
@@ -190,7 +183,7 @@ def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
         Lab, ``(..., 3, H, W)``: L in [0, 100], a and b in about [-128, 127].
         Differentiable for float input.
     """
-    _check_channels(rgb, "rgb")
+    checks.image_batch(rgb, 3, "rgb", leading="...")
     array = _numpy_view(rgb) if rgb.dtype in _TILE_DTYPES else None
     if array is not None:
         return _rgb_to_lab_tiles(array, rgb.dtype)
@@ -419,7 +412,7 @@ def lab_to_rgb(lab: torch.Tensor, clip: bool = True) -> torch.Tensor:
         As in skimage, f(Z) = (L + 16) / 116 - b / 200 is clamped at 0 when b is far
         above the gamut (skimage's "negative Z values clipped to zero" warning).
     """
-    _check_channels(lab, "lab")
+    checks.image_batch(lab, 3, "lab", leading="...")
     if not lab.is_floating_point():
         raise TypeError(f"lab must be floating point, got {lab.dtype}")
     L, a, b = _pixels(lab).unbind(-2)
@@ -453,7 +446,7 @@ def denormalize_ab(x: torch.Tensor) -> torch.Tensor:
 
 def split_lab(lab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``(..., 3, H, W)`` Lab -> (L ``(..., 1, H, W)``, ab ``(..., 2, H, W)``)."""
-    _check_channels(lab, "lab")
+    checks.image_batch(lab, 3, "lab", leading="...")
     return lab[..., :1, :, :], lab[..., 1:, :, :]
 
 

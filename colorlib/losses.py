@@ -40,6 +40,8 @@ from types import MappingProxyType
 import torch
 import torch.nn.functional as F
 
+from colorlib import checks
+
 __all__ = [
     "REGRESSION_KINDS",
     "ADVERSARIAL_MODES",
@@ -51,39 +53,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _check_tensor(x: object, name: str) -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-
-
-def _check_pair(pred: torch.Tensor, target: torch.Tensor, channels: int | None, what: str) -> None:
-    """Both (N, C, H, W) with the same shape; C == channels when given."""
-    _check_tensor(pred, "pred")
-    _check_tensor(target, "target")
-    expected = f"(N, {channels if channels is not None else 'C'}, H, W)"
-    for name, x in (("pred", pred), ("target", target)):
-        if x.dim() != 4 or (channels is not None and x.shape[1] != channels):
-            raise ValueError(f"{what}: {name} must be shaped {expected}, got {tuple(x.shape)}")
-    if pred.shape != target.shape:
-        raise ValueError(
-            f"{what}: pred and target shapes differ: {tuple(pred.shape)} vs {tuple(target.shape)}"
-        )
-
-
-def _check_pixel_weights(weights: torch.Tensor, reference: torch.Tensor, what: str) -> None:
-    """Weights must be (N, H, W) matching ``reference`` (N, C, H, W).
-
-    Values are not checked (non-negativity would need a device sync every step).
-    """
-    _check_tensor(weights, "pixel_weights")
-    n, _, h, w = reference.shape
-    if tuple(weights.shape) != (n, h, w):
-        raise ValueError(
-            f"{what}: pixel_weights must be shaped (N, H, W) = {(n, h, w)}, "
-            f"got {tuple(weights.shape)}"
-        )
 
 
 def _weighted_pixel_mean(
@@ -156,9 +125,11 @@ def regression_loss(
         valid = ", ".join(repr(k) for k in REGRESSION_KINDS)
         raise ValueError(f"unknown regression loss {kind!r}; valid names: {valid}")
     what = f"regression_loss({kind!r})"
-    _check_pair(pred, target, 2, what)
+    checks.image_batch(pred, 2, "pred", what, floating=True)
+    checks.image_batch(target, 2, "target", what, floating=True)
+    checks.same_shape(pred, target, ("pred", "target"), what)
     if pixel_weights is not None:
-        _check_pixel_weights(pixel_weights, pred, what)
+        checks.pixel_weights(pixel_weights, pred, what)
     if not beta >= 0:  # also rejects NaN
         raise ValueError(f"{what}: beta must be >= 0, got {beta}")
     per_element = _PER_ELEMENT_REGRESSION[kind](pred, target, float(beta))
@@ -193,19 +164,12 @@ def soft_cross_entropy(
         Without weights this equals
         ``torch.nn.functional.cross_entropy(logits, soft_targets)``.
     """
-    _check_tensor(logits, "logits")
-    _check_tensor(soft_targets, "soft_targets")
-    if logits.dim() != 4:
-        raise ValueError(
-            f"soft_cross_entropy: logits must be shaped (N, Q, H, W), got {tuple(logits.shape)}"
-        )
-    if soft_targets.shape != logits.shape:
-        raise ValueError(
-            "soft_cross_entropy: soft_targets must match logits (N, Q, H, W), got "
-            f"{tuple(soft_targets.shape)} vs {tuple(logits.shape)}"
-        )
+    what = "soft_cross_entropy"
+    checks.image_batch(logits, None, "logits", what, floating=True)
+    checks.tensor(soft_targets, "soft_targets", what)
+    checks.same_shape(logits, soft_targets, ("logits (N, Q, H, W)", "soft_targets"), what)
     if pixel_weights is not None:
-        _check_pixel_weights(pixel_weights, logits, "soft_cross_entropy")
+        checks.pixel_weights(pixel_weights, logits, what)
     log_probs = F.log_softmax(logits, dim=1)
     per_pixel = -(soft_targets.to(log_probs.dtype) * log_probs).sum(dim=1)  # (N, H, W)
     if pixel_weights is not None:
@@ -241,7 +205,7 @@ def adversarial_loss(
     Returns:
         0-dim tensor, the mean over all elements of ``logits``.
     """
-    _check_tensor(logits, "logits")
+    checks.tensor(logits, "logits", "adversarial_loss")
     if not isinstance(target_is_real, bool):
         raise TypeError(f"target_is_real must be a bool, got {type(target_is_real).__name__}")
     if mode not in ADVERSARIAL_MODES:
@@ -275,13 +239,9 @@ def cycle_loss(
     Returns:
         0-dim tensor.
     """
-    _check_tensor(reconstructed, "reconstructed")
-    _check_tensor(original, "original")
-    if reconstructed.shape != original.shape:
-        raise ValueError(
-            "cycle_loss: reconstructed and original shapes differ: "
-            f"{tuple(reconstructed.shape)} vs {tuple(original.shape)}"
-        )
+    checks.tensor(reconstructed, "reconstructed", "cycle_loss")
+    checks.tensor(original, "original", "cycle_loss")
+    checks.same_shape(reconstructed, original, ("reconstructed", "original"), "cycle_loss")
     if not weight >= 0:
         raise ValueError(f"cycle_loss: weight must be >= 0, got {weight}")
     return weight * F.l1_loss(reconstructed, original)

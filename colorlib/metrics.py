@@ -39,6 +39,8 @@ import numpy as np
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from colorlib import checks
+
 __all__ = [
     "ab_l2",
     "psnr",
@@ -53,38 +55,6 @@ _SSIM_DEFAULT_WINDOW = 7  # scikit-image's default uniform window
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _check_batch(x: object, channels: int, name: str, what: str) -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{what}: {name} must be a torch.Tensor, got {type(x).__name__}")
-    if x.dim() != 4 or x.shape[1] != channels:
-        raise ValueError(
-            f"{what}: {name} must be shaped (N, {channels}, H, W), got {tuple(x.shape)}"
-        )
-    if not x.is_floating_point():
-        raise ValueError(f"{what}: {name} must be floating point, got {x.dtype}")
-
-
-def _check_pair(
-    pred: torch.Tensor, true: torch.Tensor, channels: int, names: tuple[str, str], what: str
-) -> None:
-    _check_batch(pred, channels, names[0], what)
-    _check_batch(true, channels, names[1], what)
-    if pred.shape != true.shape:
-        raise ValueError(
-            f"{what}: {names[0]} and {names[1]} shapes differ: "
-            f"{tuple(pred.shape)} vs {tuple(true.shape)}"
-        )
-
-
-def _check_unit_range(rgb: torch.Tensor, name: str, what: str) -> None:
-    lo, hi = float(rgb.min()), float(rgb.max())
-    tol = _RGB_RANGE_TOLERANCE
-    if lo < -tol or hi > 1.0 + tol:
-        raise ValueError(
-            f"{what}: {name} must be sRGB in [0, 1], got values in [{lo:.4g}, {hi:.4g}]"
-        )
 
 
 def _as_numpy_images(x: torch.Tensor) -> np.ndarray:
@@ -122,7 +92,9 @@ def ab_l2(pred_ab: torch.Tensor, true_ab: torch.Tensor, squared: bool = False) -
     Returns:
         ``(N,)`` float64, >= 0.
     """
-    _check_pair(pred_ab, true_ab, 2, ("pred_ab", "true_ab"), "ab_l2")
+    checks.image_batch(pred_ab, 2, "pred_ab", "ab_l2", floating=True)
+    checks.image_batch(true_ab, 2, "true_ab", "ab_l2", floating=True)
+    checks.same_shape(pred_ab, true_ab, ("pred_ab", "true_ab"), "ab_l2")
     distance = _ab_distance(pred_ab, true_ab)
     per_pixel = distance.square() if squared else distance
     return per_pixel.flatten(1).mean(dim=1)
@@ -152,9 +124,11 @@ def psnr(
     Returns:
         ``(N,)`` float64, in dB; higher is better.
     """
-    _check_pair(pred_rgb, true_rgb, 3, ("pred_rgb", "true_rgb"), "psnr")
-    _check_unit_range(pred_rgb, "pred_rgb", "psnr")
-    _check_unit_range(true_rgb, "true_rgb", "psnr")
+    checks.image_batch(pred_rgb, 3, "pred_rgb", "psnr", floating=True)
+    checks.image_batch(true_rgb, 3, "true_rgb", "psnr", floating=True)
+    checks.same_shape(pred_rgb, true_rgb, ("pred_rgb", "true_rgb"), "psnr")
+    checks.unit_range(pred_rgb, "pred_rgb", "psnr", _RGB_RANGE_TOLERANCE)
+    checks.unit_range(true_rgb, "true_rgb", "psnr", _RGB_RANGE_TOLERANCE)
     if max_db is not None and not max_db > 0:
         raise ValueError(f"psnr: max_db must be > 0 or None, got {max_db}")
     pred_np, true_np = _as_numpy_images(pred_rgb), _as_numpy_images(true_rgb)
@@ -193,12 +167,14 @@ def ssim(pred_rgb: torch.Tensor, true_rgb: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(N,)`` float64 in [-1, 1]; 1 for identical images.
     """
-    _check_pair(pred_rgb, true_rgb, 3, ("pred_rgb", "true_rgb"), "ssim")
+    checks.image_batch(pred_rgb, 3, "pred_rgb", "ssim", floating=True)
+    checks.image_batch(true_rgb, 3, "true_rgb", "ssim", floating=True)
+    checks.same_shape(pred_rgb, true_rgb, ("pred_rgb", "true_rgb"), "ssim")
     height, width = pred_rgb.shape[-2:]
     if min(height, width) < 3:
         raise ValueError(f"ssim: images must be at least 3x3 pixels, got {height}x{width}")
-    _check_unit_range(pred_rgb, "pred_rgb", "ssim")
-    _check_unit_range(true_rgb, "true_rgb", "ssim")
+    checks.unit_range(pred_rgb, "pred_rgb", "ssim", _RGB_RANGE_TOLERANCE)
+    checks.unit_range(true_rgb, "true_rgb", "ssim", _RGB_RANGE_TOLERANCE)
     window = _ssim_window(height, width)
     pred_np, true_np = _as_numpy_images(pred_rgb), _as_numpy_images(true_rgb)
     values = [
@@ -211,24 +187,6 @@ def ssim(pred_rgb: torch.Tensor, true_rgb: torch.Tensor) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------------- AuC
-
-
-def _check_pixel_weights(weights: object, n: int, h: int, w: int) -> torch.Tensor:
-    if not isinstance(weights, torch.Tensor):
-        raise TypeError(
-            f"ab_auc: pixel_weights must be a torch.Tensor, got {type(weights).__name__}"
-        )
-    if tuple(weights.shape) != (n, h, w):
-        raise ValueError(
-            f"ab_auc: pixel_weights must be shaped (N, H, W) = {(n, h, w)}, "
-            f"got {tuple(weights.shape)}"
-        )
-    weights = weights.detach().to(torch.float64)
-    if not bool(torch.isfinite(weights).all()) or bool((weights < 0).any()):
-        raise ValueError("ab_auc: pixel_weights must be finite and >= 0")
-    if bool((weights.flatten(1).sum(dim=1) <= 0).any()):
-        raise ValueError("ab_auc: pixel_weights must have a positive sum in every image")
-    return weights
 
 
 def _thresholds(max_threshold: float, step: float) -> torch.Tensor:
@@ -269,14 +227,17 @@ def ab_error_cdf(
         ``(thresholds, cdf)``: ``(K,)`` float64 and ``(N, K)`` float64 in [0, 1],
         non-decreasing in k.
     """
-    _check_pair(pred_ab, true_ab, 2, ("pred_ab", "true_ab"), "ab_auc")
+    checks.image_batch(pred_ab, 2, "pred_ab", "ab_auc", floating=True)
+    checks.image_batch(true_ab, 2, "true_ab", "ab_auc", floating=True)
+    checks.same_shape(pred_ab, true_ab, ("pred_ab", "true_ab"), "ab_auc")
     thresholds = _thresholds(float(max_threshold), float(step)).to(pred_ab.device)
     n, _, h, w = pred_ab.shape
     errors = _ab_distance(pred_ab, true_ab).reshape(n, h * w)
     if pixel_weights is None:
         weights = torch.ones_like(errors)
     else:
-        weights = _check_pixel_weights(pixel_weights, n, h, w).reshape(n, h * w)
+        weights = checks.pixel_weights(pixel_weights, pred_ab, "ab_auc", values=True)
+        weights = weights.detach().to(torch.float64).reshape(n, h * w)
     weights = weights / weights.sum(dim=1, keepdim=True)
 
     # first_k[n, p]: index of the smallest threshold >= the pixel's error (K if none).
@@ -364,8 +325,8 @@ def colorfulness(rgb: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(N,)`` float64, >= 0; no upper bound (half pure red, half pure blue: about 273).
     """
-    _check_batch(rgb, 3, "rgb", "colorfulness")
-    _check_unit_range(rgb, "rgb", "colorfulness")
+    checks.image_batch(rgb, 3, "rgb", "colorfulness", floating=True)
+    checks.unit_range(rgb, "rgb", "colorfulness", _RGB_RANGE_TOLERANCE)
     r, g, b = (rgb.detach().to(torch.float64) * 255.0).unbind(dim=1)
     rg = (r - g).flatten(1)
     yb = (0.5 * (r + g) - b).flatten(1)
