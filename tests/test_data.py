@@ -26,7 +26,15 @@ from torch.utils.data import DataLoader
 
 import colorlib
 from colorlib import data
-from colorlib.data import BadImageError, BadImageWarning, DatasetNotFoundError
+from colorlib.data import (
+    BadImageError,
+    BadImageWarning,
+    DatasetNotFoundError,
+    cache,
+    cifar10,
+    photos,
+    roots,
+)
 
 SHARED = os.environ.get("COLORLIB_DATA")  # read before any test changes it
 
@@ -36,7 +44,7 @@ def _isolated(tmp_path, monkeypatch):
     """Each test gets its own cache and empty fallback roots (no real data leaks in)."""
     monkeypatch.setenv("COLORLIB_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("COLORLIB_DATA", str(tmp_path / "no-env-root"))
-    monkeypatch.setattr(data, "PROJECT_DATA", tmp_path / "no-project-data")
+    monkeypatch.setattr(roots, "PROJECT_DATA", tmp_path / "no-project-data")
 
 
 def random_images(n: int, size: int, seed: int = 0) -> torch.Tensor:
@@ -395,7 +403,7 @@ def test_bad_check_is_cached_and_reported_again(tmp_path, monkeypatch):
     write_bad_folder(tmp_path / "odd")
     with pytest.warns(BadImageWarning):
         data.load(str(tmp_path / "odd"))
-    monkeypatch.setattr(data, "read_image", lambda path: pytest.fail("index not cached"))
+    monkeypatch.setattr(photos, "read_image", lambda path: pytest.fail("index not cached"))
     with pytest.warns(BadImageWarning, match=f"skipped {len(BAD_KINDS)} of"):
         ds = data.load(str(tmp_path / "odd"))
     assert len(ds) == len(GOOD_KINDS)
@@ -448,7 +456,7 @@ def test_root_resolution_order(tmp_path, monkeypatch):
     arg, env, project = tmp_path / "arg", tmp_path / "env", tmp_path / "project"
     _sample_with(arg, 1), _sample_with(env, 2), _sample_with(project, 3)
     monkeypatch.setenv("COLORLIB_DATA", str(env))
-    monkeypatch.setattr(data, "PROJECT_DATA", project)
+    monkeypatch.setattr(roots, "PROJECT_DATA", project)
 
     assert data.data_roots(arg) == [arg, env, project]
     assert len(data.load("sample", "test", root=arg)) == 1
@@ -511,8 +519,8 @@ def test_cache_is_used_then_invalidated_by_a_source_change(tmp_path, monkeypatch
     cache_files = sorted((tmp_path / "cache").glob("cifar10-test-*.pt"))
     assert len(cache_files) == 1
 
-    real_reader = data._read_cifar_batches
-    monkeypatch.setattr(data, "_read_cifar_batches", lambda files: pytest.fail("cache missed"))
+    real_reader = cifar10.read_cifar_batches
+    monkeypatch.setattr(cifar10, "read_cifar_batches", lambda files: pytest.fail("cache missed"))
     second = data.load("cifar10", "test", root=tmp_path)
     assert torch.equal(second.images, first.images) and torch.equal(second.lab, first.lab)
 
@@ -523,7 +531,7 @@ def test_cache_is_used_then_invalidated_by_a_source_change(tmp_path, monkeypatch
     os.utime(batches / "test_batch", ns=(1, 1))
     read = []
     monkeypatch.setattr(
-        data, "_read_cifar_batches", lambda files: read.append(1) or real_reader(files)
+        cifar10, "read_cifar_batches", lambda files: read.append(1) or real_reader(files)
     )
     third = data.load("cifar10", "test", root=tmp_path)
     assert read == [1] and torch.equal(third.images, new_test)
@@ -570,7 +578,7 @@ def test_temp_files_of_killed_writers_are_removed_and_never_read(tmp_path, monke
     (final,) = (tmp_path / "cache").glob("cifar10-test-*.pt")
     partial = final.read_bytes()[:4096]
     final.unlink()  # the writer was killed before its os.replace
-    host, day = data._host_tag(), 24 * 3600
+    host, day = cache.host_tag(), 24 * 3600
     names = {
         "killed": f"{final.name}.{host}.{ended_pid()}.k1ll3d.tmp",
         "live": f"{final.name}.{host}.{os.getpid()}.w0rk1n.tmp",
@@ -585,9 +593,9 @@ def test_temp_files_of_killed_writers_are_removed_and_never_read(tmp_path, monke
             os.utime(final.parent / name, (time.time() - 2 * day,) * 2)
 
     read = []
-    real_reader = data._read_cifar_batches
+    real_reader = cifar10.read_cifar_batches
     monkeypatch.setattr(
-        data, "_read_cifar_batches", lambda files: read.append(1) or real_reader(files)
+        cifar10, "read_cifar_batches", lambda files: read.append(1) or real_reader(files)
     )
     again = data.load("cifar10", "test", root=tmp_path)
     assert read == [1] and torch.equal(again.images, test)  # rebuilt, not read from a temp
@@ -595,7 +603,7 @@ def test_temp_files_of_killed_writers_are_removed_and_never_read(tmp_path, monke
     assert left == {final.name} | {
         names[k] for k in ("live", "other host, recent", "unnamed writer, recent")
     }
-    monkeypatch.setattr(data, "_read_cifar_batches", lambda files: pytest.fail("cache missed"))
+    monkeypatch.setattr(cifar10, "read_cifar_batches", lambda files: pytest.fail("cache missed"))
     assert torch.equal(data.load("cifar10", "test", root=tmp_path).images, test)
 
 
@@ -636,7 +644,7 @@ def test_a_writer_killed_by_sigkill_leaves_nothing_the_next_load_keeps(tmp_path)
 
 
 def test_sample_loads(monkeypatch):
-    monkeypatch.setattr(data, "PROJECT_DATA", Path(colorlib.__file__).parent.parent / "data")
+    monkeypatch.setattr(roots, "PROJECT_DATA", Path(colorlib.__file__).parent.parent / "data")
     train, test = data.load("sample", "train"), data.load("sample", "test")
     assert len(train) == 191 and len(test) == 48
     assert not train.skipped and not test.skipped

@@ -1,4 +1,4 @@
-"""colorlib.tinyimagenet and data.load("tinyimagenet"): tiny copies of the official layout.
+"""colorlib.data.tinyimagenet and data.load("tinyimagenet"): tiny copies of the official layout.
 
 The datasets are built in tmp_path: an extracted ``tiny-imagenet-200/`` folder and zips
 of it (stored and deflated), with colourful photos, two colourless ones (a mode ``L``
@@ -29,8 +29,8 @@ from PIL import Image
 from torch.utils.data import DataLoader
 
 import colorlib
-from colorlib import data, tinyimagenet
-from colorlib.data import BadImageWarning, DatasetNotFoundError
+from colorlib import data
+from colorlib.data import BadImageWarning, DatasetNotFoundError, roots, tinyimagenet
 
 SHARED = os.environ.get("COLORLIB_DATA")  # read before any test changes it
 REAL_PROJECT_DATA = data.PROJECT_DATA  # holds the bundled sample
@@ -47,7 +47,7 @@ def _isolated(tmp_path, monkeypatch):
     """Each test gets its own cache and empty fallback roots (no real data leaks in)."""
     monkeypatch.setenv("COLORLIB_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("COLORLIB_DATA", str(tmp_path / "no-env-root"))
-    monkeypatch.setattr(data, "PROJECT_DATA", tmp_path / "no-project-data")
+    monkeypatch.setattr(roots, "PROJECT_DATA", tmp_path / "no-project-data")
 
 
 # --------------------------------------------------------------- file builders
@@ -406,7 +406,7 @@ def test_missing_dataset_error(tmp_path):
 
 
 def test_load_or_sample_falls_back_to_the_sample(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "PROJECT_DATA", REAL_PROJECT_DATA)
+    monkeypatch.setattr(roots, "PROJECT_DATA", REAL_PROJECT_DATA)
     if not (REAL_PROJECT_DATA / "sample" / "test").is_dir():
         pytest.skip("the bundled sample (data/sample/test) is missing")
     empty = tmp_path / "empty"

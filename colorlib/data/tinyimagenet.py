@@ -26,6 +26,10 @@ fewer than 1% of its pixels have a channel spread ``max(R,G,B) - min(R,G,B)`` of
 
 **32 px.** :func:`box_downsample` averages 2x2 blocks of sRGB values, as the official
 Downsampled ImageNet files were made (a box filter).
+
+:func:`load_tinyimagenet` finds the zip or folder in the data roots and returns the
+:class:`~colorlib.data.datasets.LabImages` that ``colorlib.data.load("tinyimagenet")``
+gives, through the cache.
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
+from colorlib.data.cache import cached
+from colorlib.data.datasets import LabImages
+from colorlib.data.roots import DatasetNotFoundError, not_found_message
 from colorlib.io import atomic_path
 
 __all__ = [
@@ -59,6 +66,7 @@ __all__ = [
     "box_downsample",
     "download",
     "class_names",
+    "load_tinyimagenet",
 ]
 
 URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"
@@ -87,9 +95,7 @@ class _Members:
             ) from None
         if self._zip is not None:
             prefix = f"{FOLDER}/"
-            self._names = {
-                n[len(prefix) :] for n in self._zip.namelist() if n.startswith(prefix)
-            }
+            self._names = {n[len(prefix) :] for n in self._zip.namelist() if n.startswith(prefix)}
 
     def exists(self, relative: str) -> bool:
         if self._zip is not None:
@@ -321,3 +327,65 @@ def download(
         raise OSError(f"could not download Tiny ImageNet from {url}: {err}") from err
     return target
 
+
+def load_tinyimagenet(roots: list[Path], split: str, size: int | None, fetch: bool) -> LabImages:
+    """Tiny ImageNet ``split`` ("train" or "val") at 64 or 32 px, via the cache.
+
+    Only uint8 RGB is cached (1.2 GB for train at 64 px); Lab is computed per batch.
+    The 32 px set is the 64 px one box-filtered (:func:`box_downsample`).
+
+    Args:
+        roots: the data roots in search order (:func:`colorlib.data.data_roots`).
+        split: ``"train"`` or ``"val"``.
+        size: 64 (or None) or 32.
+        fetch: if no root holds it, :func:`download` the official zip into the first
+            root (``load``'s ``download`` argument).
+
+    Raises:
+        ValueError: another size.
+        DatasetNotFoundError: no root holds it (and ``fetch`` is False).
+    """
+    if size is None:
+        size = NATIVE_SIZE
+    if size not in (64, 32):
+        raise ValueError(f"tinyimagenet photos are 64x64 (or 32x32 box-filtered); got {size!r}")
+    looked: list[Path] = []
+    source = None
+    for root in roots:
+        source = find(root)
+        looked += places(root)
+        if source is not None:
+            break
+    if source is None and fetch:
+        source = download(roots[0])
+    if source is None:
+        raise DatasetNotFoundError(
+            not_found_message(
+                "Tiny ImageNet (tiny-imagenet-200.zip or its folder)",
+                looked,
+                f"Download {URL} (about 250 MB; or pass download=True) into a "
+                "data root and point COLORLIB_DATA at it. Non-commercial research and "
+                "teaching only.",
+            )
+        )
+    listing = (
+        [source]
+        if source.is_file()
+        else [source / "wnids.txt", *sorted(p for p in (source / split).rglob("*") if p.is_file())]
+    )
+
+    def read64() -> dict:
+        return read_split(source, split)
+
+    content = cached(f"tinyimagenet64-{split}", source, listing, read64)
+    if size == 32:
+
+        def read32() -> dict:
+            return {**content, "images": box_downsample(content["images"])}
+
+        content = cached(f"tinyimagenet32-{split}", source, listing, read32)
+    return LabImages(
+        content["images"], None, content["labels"], source=str(source),
+        classes=class_names(source), skipped=content["skipped"],
+        colourless=int(content["colourless"]),
+    )  # fmt: skip
