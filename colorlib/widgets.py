@@ -16,7 +16,8 @@ all (the logic lives here, not in the notebook):
   T = 0.38 lies in between. The colourfulness and ab L2 at the current T are shown.
 
 Every update draws the whole row as **one PNG** (Pillow, upscaled with
-nearest-neighbour so 32 or 64 px images stay crisp) into an ``ipywidgets.Image``,
+nearest-neighbour so 32 or 64 px images stay crisp, each panel 256 px on screen:
+:func:`default_scale`) into an ``ipywidgets.Image``,
 with the captions in an ``ipywidgets.HTML`` below it; no matplotlib figure is
 made, so sliders stay fast in the browser. The pieces are attributes, so tests
 can drive a widget without a browser (``w.slider.value = 2``, then read
@@ -64,7 +65,7 @@ __all__ = [
     "temperature_explorer",
 ]
 
-TILE_PIXELS = 160  # target on-screen side of one tile, in pixels
+TILE_PIXELS = 256  # on-screen side of one tile in pixels (at most; exactly for 32, 64, 128)
 # Temperatures offered by default: dense near 0, where softmax(logits / T) changes fastest.
 DEFAULT_T_VALUES = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, ANNEAL_T, 0.5, 0.75, 1.0)
 
@@ -73,7 +74,12 @@ DEFAULT_T_VALUES = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, ANNEAL_T, 0.5, 0.75, 1.0)
 
 
 def default_scale(size: int) -> int:
-    """Whole upscaling factor that shows an image of side ``size`` at about 160 px."""
+    """Whole upscaling factor that shows an image of side ``size`` px at up to 256 px.
+
+    ``TILE_PIXELS // size``, at least 1: a 32 px image is shown 8x (256 px), a 64 px
+    one 4x (256 px), a 48 px one 5x (240 px); one of 256 px or more at its own size.
+    A whole factor keeps every pixel a sharp square (nearest neighbour).
+    """
     return max(1, TILE_PIXELS // int(size))
 
 
@@ -187,7 +193,8 @@ class LossComparison(ipywidgets.VBox):
             "cross-entropy": ...}``; shown in the dict's order.
         titles: optional per-image titles (N strings, e.g. class names) shown in the
             caption header.
-        scale: whole upscaling factor per tile (default: about 160 px per tile).
+        scale: whole upscaling factor per tile (default: :func:`default_scale`, so
+            that a 32 or 64 px image shows at 256 px).
 
     The PNG is ``(len(predictions) + 2) * S * scale`` wide and ``S * scale`` high.
 
@@ -316,7 +323,8 @@ class TemperatureExplorer(ipywidgets.VBox):
         T_values: the temperatures offered (finite, >= 0); default
             :data:`DEFAULT_T_VALUES`, 0 to 1 through 0.38. The slider starts at the
             one nearest 0.38.
-        scale: whole upscaling factor per tile (default: about 160 px per tile).
+        scale: whole upscaling factor per tile (default: :func:`default_scale`, so
+            that a 32 or 64 px image shows at 256 px).
 
     The PNG is ``3 * S * scale`` wide and ``S * scale`` high.
 

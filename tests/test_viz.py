@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from PIL import Image
 
 from colorlib import data, viz
+from colorlib.evaluate import paired_difference
 from colorlib.gamut import ZHANG_Q, ABGamut
 from colorlib.lab import rgb_to_lab, split_lab
 
@@ -84,6 +86,168 @@ def test_image_grid_and_gray(photos32):
 def test_opponent_cmap_is_grey_at_zero():
     r, g, b, _ = viz.opponent_cmap("a", 50.0)(0.5)
     assert abs(r - g) < 0.02 and abs(g - b) < 0.02
+
+
+# ---------------------------------------------------------------- model families
+
+# Every model name of the notebooks' stored tables, figures and grids (01-05), with
+# the family it belongs to.
+NOTEBOOK_NAMES = {
+    "baseline": [
+        "gray guess", "mean colouring", "gray input", "gray guess (32 px)",
+        "mean colouring (32 px)", "gray guess (64 px)", "mean colouring (64 px)",
+    ],
+    "regression": [
+        "SeedCNN", "SeedCNN (L2)", "L2", "L2 + dropout", "Smooth L1", "Zhang net, L2",
+        "L1 only", "CNN, L2 (notebook 01)", "U-Net, L1 only", "poster CNN, L2", "Zhang, L2",
+        "cifar10-seedcnn-l2", "imagenet32-seedcnn-l2", "imagenet32-seedcnn-l2-dropout",
+        "imagenet32-seedcnn-smoothl1", "imagenet64-zhang-l2", "cifar10-pix2pix-l1",
+    ],
+    "classification": [
+        "cross-entropy", "CE rebalanced", "Zhang, CE", "Zhang, CE rebal.", "Zhang et al. (full)",
+        "imagenet64-zhang-ce", "imagenet64-zhang-ce-rebalanced",
+    ],
+    "cgan": [
+        "pix2pix", "cGAN + L1", "cGAN only", "cGAN + L1, noise input", "pix2pix (cGAN + L1)",
+        "pix2pix, cGAN + L1", "Tiny ImageNet, cGAN + L1", "cifar10-pix2pix",
+        "cifar10-pix2pix-cgan", "cifar10-pix2pix-noise", "imagenet64-pix2pix",
+    ],
+    "cyclegan": ["CycleGAN", "CycleGAN (unpaired)", "cifar10-cyclegan", "imagenet64-cyclegan"],
+    "truth": ["ground truth"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("family", list(NOTEBOOK_NAMES))
+def test_every_notebook_name_maps_to_its_family(family):
+    assert {name: viz.model_family(name) for name in NOTEBOOK_NAMES[family]} == {
+        name: family for name in NOTEBOOK_NAMES[family]
+    }
+
+
+def test_unknown_names_are_other_and_every_family_has_its_own_colour():
+    for name in ("", "my model", "resnet-50", "mean (T=1)"):
+        assert viz.model_family(name) == "other"
+    assert set(viz.FAMILY_COLOURS) == set(NOTEBOOK_NAMES) | {"other"}
+    assert len(set(viz.FAMILY_COLOURS.values())) == len(viz.FAMILY_COLOURS)
+    assert set(viz.FAMILY_LABELS) == set(viz.FAMILY_COLOURS)
+    with pytest.raises(TypeError):
+        viz.FAMILY_COLOURS["other"] = "red"  # fixed: one palette for every figure
+
+
+def test_labels_are_words_with_units():
+    assert viz.label("val_psnr") == "PSNR (dB, validation)"
+    assert viz.label("train_loss_G_adv") == "Generator adversarial loss (train)"
+    assert viz.label("ab_l2") == "ab L2 (Lab units, lower is better)"
+    assert viz.label("auc") == "AuC of the ab error (%, higher is better)"
+    assert viz.label("some_new_key") == "some new key"
+    percent = {k for k, q in viz.QUANTITIES.items() if q.unit == "%"}
+    assert percent == {k for k, q in viz.QUANTITIES.items() if q.scale == 100.0}
+    assert {"auc", "auc_rebalanced", "accuracy", "val_accuracy", "fooling_rate"} <= percent
+
+
+def bar_colours(ax) -> list[str]:
+    return [to_hex(bar.get_facecolor()) for bar in ax.patches]
+
+
+def test_plot_metric_bars_colours_bars_by_family_and_shows_fractions_in_percent():
+    names = ["L2", "cross-entropy", "pix2pix", "CycleGAN (unpaired)", "gray guess", "mystery"]
+    results = {
+        name: {"ab_l2": torch.full((3,), 10.0 + i), "auc": torch.full((3,), 0.8)}
+        for i, name in enumerate(names)
+    }
+    fig = viz.plot_metric_bars(results, keys=("ab_l2", "auc"))
+    ab, auc = fig.axes
+    expected = [viz.FAMILY_COLOURS[viz.model_family(n)] for n in names]
+    assert bar_colours(ab) == bar_colours(auc) == expected
+    assert [bar.get_width() for bar in auc.patches] == pytest.approx([80.0] * 6)  # in %
+    assert auc.get_xlabel() == "AuC of the ab error (%, higher is better)"
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == [
+        viz.FAMILY_LABELS[f]
+        for f in ("baseline", "regression", "classification", "cgan", "cyclegan", "other")
+    ]
+
+
+# ------------------------------------------------------------ paired differences
+
+
+def test_plot_paired_differences_draws_paired_difference_and_its_interval():
+    generator = torch.Generator().manual_seed(0)
+    gray = 15.0 + 3.0 * torch.rand(40, generator=generator, dtype=torch.float64)
+    values = {
+        "L2": gray - 1.0 + 0.5 * torch.randn(40, generator=generator, dtype=torch.float64),
+        "gray guess": gray,
+        "pix2pix": gray + 2.0 + torch.randn(40, generator=generator, dtype=torch.float64),
+        "CE rebalanced": gray + 0.02 * torch.randn(40, generator=generator, dtype=torch.float64),
+    }
+    fig = viz.plot_paired_differences(values, "gray guess")
+    (ax,) = fig.axes
+    drawn = {c.get_label(): c for c in ax.containers}
+    assert list(drawn) == ["L2", "pix2pix", "CE rebalanced"]  # the reference is not drawn
+    for y, (name, container) in enumerate(drawn.items()):
+        mean, margin, verdict = paired_difference(values[name], gray, lower_is_better=True)
+        point, _, (whisker,) = container.lines
+        assert point.get_xdata()[0] == pytest.approx(mean) and point.get_ydata()[0] == y
+        (start, end) = whisker.get_segments()[0]
+        assert (start[0], end[0]) == pytest.approx((mean - margin, mean + margin))
+        assert to_hex(point.get_color()) == viz.FAMILY_COLOURS[viz.model_family(name)]
+        hollow = to_hex(point.get_markerfacecolor()) == "#ffffff"
+        assert hollow == (verdict == "tie")
+    zero = [line for line in ax.lines if list(line.get_xdata()) == [0, 0]]
+    assert len(zero) == 1  # the vertical line at 0
+    assert ax.get_xlabel().startswith("ab L2: model minus gray guess, per photo (Lab units)")
+    assert "left of 0: better" in ax.get_xlabel()
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(drawn)
+    assert ax.get_ylim()[0] > ax.get_ylim()[1]  # the first model on top
+
+
+def test_plot_paired_differences_percent_and_errors():
+    ref = torch.tensor([0.80, 0.82, 0.84, 0.86])
+    values = {"gray guess": ref, "cross-entropy": ref + torch.tensor([0.01, 0.02, 0.01, 0.02])}
+    fig = viz.plot_paired_differences(values, "gray guess", metric="auc")
+    (container,) = fig.axes[0].containers
+    mean, _, _ = paired_difference(100 * values["cross-entropy"].double(), 100 * ref.double())
+    assert container.lines[0].get_xdata()[0] == pytest.approx(mean) == pytest.approx(1.5)
+    xlabel = fig.axes[0].get_xlabel()
+    assert "(percentage points)" in xlabel and "right of 0: better" in xlabel
+    with pytest.raises(ValueError, match="not among"):
+        viz.plot_paired_differences(values, "mean colouring")
+    with pytest.raises(ValueError, match="no model"):
+        viz.plot_paired_differences({"gray guess": ref}, "gray guess")
+
+
+# ----------------------------------------------------------------- comparison grid
+
+
+def test_comparison_grid_gray_models_truth(photos32):
+    L = split_lab(rgb_to_lab(photos32))[0]
+    rows = {"L2": photos32 * 0.5, "pix2pix": photos32[:2]}
+    fig = viz.comparison_grid(rows, gray=L, truth=photos32, titles=["a", "b", "c", "d"])
+    names = [ax.get_ylabel() for ax in fig.axes[::4]]
+    assert names == ["gray input", "L2", "pix2pix", "ground truth"]
+    assert len(fig.axes) == 16 and n_images(fig) == 14  # pix2pix's missing cells stay empty
+    assert [ax.get_title() for ax in fig.axes[:4]] == ["a", "b", "c", "d"]
+    colours = [to_hex(ax.yaxis.label.get_color()) for ax in fig.axes[::4]]
+    assert colours == [viz.FAMILY_COLOURS[viz.model_family(n)] for n in names]
+    gray = fig.axes[0].images[0].get_array()
+    assert np.allclose(gray, viz.gray_rgb(L[:1])[0].permute(1, 2, 0).numpy(), atol=1e-6)
+    assert len(viz.comparison_grid(rows, max_images=3).axes) == 2 * 3
+
+
+def test_comparison_grid_takes_uint8_photos_of_any_size():
+    rng = np.random.default_rng(0)
+    photos = [rng.integers(0, 256, shape, dtype=np.uint8) for shape in ((30, 60, 3), (40, 40, 3))]
+    fig = viz.comparison_grid({"Zhang, CE": photos}, truth=photos, interpolation="lanczos")
+    assert len(fig.axes) == 4
+    assert np.array_equal(fig.axes[0].images[0].get_array(), photos[0])  # uint8, as given
+    wide, square = fig.axes[0].get_position(), fig.axes[1].get_position()
+    assert wide.width / wide.height == pytest.approx(2 * square.width / square.height, rel=0.05)
+    with pytest.raises(ValueError, match="at least one row"):
+        viz.comparison_grid({})
+    with pytest.raises(ValueError, match="no images"):
+        viz.comparison_grid({"x": []})
+    with pytest.raises(ValueError, match=r"\(H, W, 3\)"):
+        viz.comparison_grid({"x": [np.zeros((4, 4, 2), np.uint8)]})
 
 
 # ------------------------------------------------------------------ load_or_sample

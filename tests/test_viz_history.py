@@ -23,10 +23,10 @@ def test_plot_history_default_panels():
     fig = viz.plot_history(HISTORY)
     assert isinstance(fig, Figure)
     loss, ab = fig.axes
-    assert [line.get_label() for line in curves(loss)] == ["train loss", "val loss"]
+    assert [line.get_label() for line in curves(loss)] == ["Loss (train)", "Loss (validation)"]
     assert list(curves(loss)[1].get_ydata()) == [0.020, 0.019, 0.021, 0.020]
     assert list(curves(loss)[0].get_xdata()) == [1, 2, 3, 4]
-    assert loss.get_title() == "loss" and ab.get_title() == "val ab L2 (Lab units)"
+    assert loss.get_title() == "Loss" and ab.get_title() == "ab L2 (Lab units, validation)"
     assert loss.get_yscale() == "linear"
     # the lr fell after epoch 2 (recorded in epoch 3's "lr"): a marker at 3.5
     assert [t.get_text() for t in ab.texts] == ["lr 0.001 -> 0.0001"]
@@ -45,6 +45,38 @@ def test_plot_history_options():
         viz.plot_history([])
 
 
+def test_plot_history_labels_keys_in_words_and_fractions_in_percent():
+    gan = [
+        {"epoch": 1, "train_loss_D": 0.5, "train_loss_G_adv": 1.0, "val_psnr": 22.0,
+         "val_accuracy": 0.5, "train_l1": 0.09, "val_l1": 0.1, "train_cycle": 4.0,
+         "train_identity": 1.2},
+        {"epoch": 2, "train_loss_D": 0.4, "train_loss_G_adv": 1.2, "val_psnr": 23.0,
+         "val_accuracy": 0.75, "train_l1": 0.08, "val_l1": 0.09, "train_cycle": 3.0,
+         "train_identity": 1.0},
+    ]  # fmt: skip
+    keys = ["train_loss_G_adv", "val_psnr", "val_accuracy", ("train_l1", "val_l1"), "train_loss_D",
+            ("train_cycle", "train_identity"), ("val_psnr", "val_l1")]  # fmt: skip
+    fig = viz.plot_history(gan, keys=keys, labels={"train_loss_D": "D_color + D_gray loss"})
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == [
+        "Generator adversarial loss (train)",
+        "PSNR (dB, validation)",
+        "Top-1 accuracy (%, validation)",
+        "L1 on ab / 110",
+        "D_color + D_gray loss",
+        "Cycle-consistency loss, Identity loss (train)",
+        "PSNR (dB, validation), L1 on ab / 110 (validation)",
+    ]
+    assert list(curves(fig.axes[2])[0].get_ydata()) == [50.0, 75.0]  # a fraction, shown in %
+    assert [line.get_label() for line in curves(fig.axes[3])] == [
+        "L1 on ab / 110 (train)",
+        "L1 on ab / 110 (validation)",
+    ]
+    for ax in fig.axes:  # no raw key is shown anywhere
+        shown = [ax.get_title(), ax.get_ylabel()] + [line.get_label() for line in curves(ax)]
+        assert not any("_" in text and "D_" not in text for text in shown), shown
+
+
 def test_compare_histories_draws_one_line_per_run_and_the_floors():
     from colorlib.viz import compare_histories
 
@@ -57,6 +89,7 @@ def test_compare_histories_draws_one_line_per_run_and_the_floors():
     ax = fig.axes[0]
     assert [line.get_label() for line in ax.lines] == ["a", "b", "gray"]
     assert list(ax.lines[0].get_ydata()) == [20.0, 18.0] and ax.lines[2].get_ydata()[0] == 16.0
+    assert ax.get_ylabel() == "ab L2 (Lab units, validation)"
     with pytest.raises(ValueError, match="no history holds 'val_psnr'"):
         compare_histories(runs, key="val_psnr")
 

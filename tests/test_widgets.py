@@ -69,10 +69,23 @@ def test_row_png_size_and_nearest_upscaling() -> None:
         widgets.row_png([])
 
 
-def test_default_scale_targets_about_160_px() -> None:
-    assert widgets.default_scale(32) == 5
-    assert widgets.default_scale(64) == 2
+def test_default_scale_shows_panels_at_256_px() -> None:
+    assert widgets.default_scale(32) == 8
+    assert widgets.default_scale(64) == 4
+    assert widgets.default_scale(48) == 5  # a whole factor: 240 px, never blurred
     assert widgets.default_scale(500) == 1
+
+
+@pytest.mark.parametrize("size", [32, 64])
+def test_widget_panels_render_at_256_px(photos64, gamut, size) -> None:
+    rgb = torch.nn.functional.interpolate(photos64, size=size, mode="area")
+    L, ab = colorlib.split_lab(colorlib.rgb_to_lab(rgb))
+    comparison = widgets.loss_comparison(L, ab, {"L2": ab / 2, "cross-entropy": ab})
+    explorer = widgets.temperature_explorer(L, ab, torch.zeros(4, gamut.Q, 4, 4), gamut)
+    for widget, panels in ((comparison, 4), (explorer, 3)):
+        assert png_array(widget.image.value).shape == (256, panels * 256, 3)
+        assert (widget.image.width, widget.image.height) == (str(panels * 256), "256")
+        assert widget.caption.value.count("width:256px") == panels  # captions under panels
 
 
 # ---------------------------------------------------------------- loss comparison
@@ -99,8 +112,8 @@ def test_loss_comparison_initial_png_and_attributes(lab32, predictions) -> None:
     assert not np.array_equal(tiles[0], tiles[4])
     assert np.abs(tiles[0].astype(int)[..., 0] - tiles[0][..., 1]).max() <= 1  # gray: R = G
 
-    # Default scale: about 160 px per tile.
-    assert png_array(widgets.loss_comparison(L, ab, predictions).image.value).shape[0] == 160
+    # Default scale: 256 px per tile.
+    assert png_array(widgets.loss_comparison(L, ab, predictions).image.value).shape[0] == 256
 
 
 def test_loss_comparison_slider_updates_png_and_scores(lab32, predictions) -> None:
