@@ -36,7 +36,7 @@ from pathlib import Path
 import ipywidgets
 import torch
 
-from colorlib.widgets import _check_images, _check_scale, lab_rgb, row_png
+from colorlib.widgets import check_images, check_scale, lab_rgb, row_png
 
 __all__ = [
     "CSV_FIELDS",
@@ -129,7 +129,8 @@ class TuringTest(ipywidgets.VBox):
         rounds: pairs to show (default 20).
         out_dir: folder of the CSV logs (default ``runs/turing``).
         seed: seeds :func:`schedule` (default: a fresh random order).
-        scale: upscaling per image (default: about 160 px).
+        scale: upscaling per image (default: about 256 px on screen,
+            :func:`colorlib.widgets.default_scale`).
         clock: seconds since some origin (default ``time.perf_counter``; tests
             pass a fake one).
 
@@ -155,7 +156,7 @@ class TuringTest(ipywidgets.VBox):
         scale: int | None = None,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
-        L, true_ab = _check_images(L, true_ab)
+        L, true_ab = check_images(L, true_ab)
         if not predictions:
             raise ValueError("TuringTest: no methods to test")
         for name, ab in predictions.items():
@@ -170,7 +171,7 @@ class TuringTest(ipywidgets.VBox):
         self.trials = schedule(list(predictions), L.shape[0], rounds, seed)
         self.answered, self.fooled = 0, 0
         self._L, self._true, self._pred = L, true_ab, dict(predictions)
-        self._scale = _check_scale(scale, L.shape[-1])
+        self._scale = check_scale(scale, L.shape[-1])
         self._clock = clock
         self.image = ipywidgets.Image(format="png")
         self.status = ipywidgets.HTML()

@@ -49,6 +49,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from colorlib import checks
 from colorlib.gamut import ANNEAL_T, ABGamut
 from colorlib.lab import lab_to_rgb, merge_lab
 from colorlib.metrics import ab_l2, colorfulness
@@ -134,20 +135,16 @@ def _fmt(value: float) -> str:
     return f"{float(value):.2f}"
 
 
-def _check_tensor(x: object, name: str, channels: int | None) -> torch.Tensor:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if x.dim() != 4 or (channels is not None and x.shape[1] != channels):
-        want = f"(N, {channels}, H, W)" if channels is not None else "(N, C, H, W)"
-        raise ValueError(f"{name} must be shaped {want}, got {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise ValueError(f"{name} must be floating point, got {x.dtype}")
-    return x.detach().float().cpu()
+def _images_on_cpu(x: object, name: str, channels: int | None) -> torch.Tensor:
+    """``x`` checked as a float ``(N, C, H, W)`` batch (:mod:`colorlib.checks`), on the CPU."""
+    return checks.image_batch(x, channels, name, floating=True).detach().float().cpu()
 
 
-def _check_images(L: object, true_ab: object) -> tuple[torch.Tensor, torch.Tensor]:
-    L = _check_tensor(L, "L", 1)
-    true_ab = _check_tensor(true_ab, "true_ab", 2)
+def check_images(L: object, true_ab: object) -> tuple[torch.Tensor, torch.Tensor]:
+    """``L`` ``(N, 1, H, W)`` and ``true_ab`` ``(N, 2, H, W)`` checked (N >= 1, same N, H,
+    W), as float32 on the CPU; a one-line error otherwise."""
+    L = _images_on_cpu(L, "L", 1)
+    true_ab = _images_on_cpu(true_ab, "true_ab", 2)
     if L.shape[0] == 0:
         raise ValueError("L must hold at least one image, got N = 0")
     if (L.shape[0],) + tuple(L.shape[2:]) != (true_ab.shape[0],) + tuple(true_ab.shape[2:]):
@@ -157,7 +154,9 @@ def _check_images(L: object, true_ab: object) -> tuple[torch.Tensor, torch.Tenso
     return L, true_ab
 
 
-def _check_scale(scale: int | None, size: int) -> int:
+def check_scale(scale: int | None, size: int) -> int:
+    """The whole-number upscaling of ``size``-pixel images: ``scale``, or
+    :func:`default_scale` when None; ValueError for anything else."""
     scale = default_scale(size) if scale is None else scale
     if int(scale) != scale or scale < 1:
         raise ValueError(f"scale must be a whole number >= 1, got {scale}")
@@ -219,12 +218,12 @@ class LossComparison(ipywidgets.VBox):
         *,
         scale: int | None = None,
     ) -> None:
-        L, true_ab = _check_images(L, true_ab)
+        L, true_ab = check_images(L, true_ab)
         if not isinstance(predictions, Mapping) or len(predictions) == 0:
             raise ValueError("predictions must be a non-empty dict: method name -> (N, 2, H, W) ab")
         preds: dict[str, torch.Tensor] = {}
         for name, pred in predictions.items():
-            pred = _check_tensor(pred, f"predictions[{name!r}]", 2)
+            pred = _images_on_cpu(pred, f"predictions[{name!r}]", 2)
             if pred.shape != true_ab.shape:
                 raise ValueError(
                     f"predictions[{name!r}] is {tuple(pred.shape)}, "
@@ -237,7 +236,7 @@ class LossComparison(ipywidgets.VBox):
         self.L, self.true_ab, self.predictions = L, true_ab, preds
         self.titles = None if titles is None else [str(t) for t in titles]
         self.methods = list(preds)
-        self.scale = _check_scale(scale, L.shape[-1])
+        self.scale = check_scale(scale, L.shape[-1])
         self.scores = {name: ab_l2(pred, true_ab) for name, pred in preds.items()}
 
         self.slider = _image_slider(n)
@@ -353,10 +352,10 @@ class TemperatureExplorer(ipywidgets.VBox):
         *,
         scale: int | None = None,
     ) -> None:
-        L, true_ab = _check_images(L, true_ab)
+        L, true_ab = check_images(L, true_ab)
         if not isinstance(gamut, ABGamut):
             raise TypeError(f"gamut must be a colorlib.gamut.ABGamut, got {type(gamut).__name__}")
-        logits = _check_tensor(logits, "logits", gamut.Q)
+        logits = _images_on_cpu(logits, "logits", gamut.Q)
         if logits.shape[0] != L.shape[0]:
             raise ValueError(
                 f"logits hold {logits.shape[0]} images but L holds {L.shape[0]}: "
@@ -364,7 +363,7 @@ class TemperatureExplorer(ipywidgets.VBox):
             )
         self.L, self.true_ab, self.logits, self.gamut = L, true_ab, logits, gamut
         self.temperatures = _check_temperatures(T_values)
-        self.scale = _check_scale(scale, L.shape[-1])
+        self.scale = check_scale(scale, L.shape[-1])
         self.true_colorfulness = colorfulness(lab_rgb(L, true_ab))
 
         start = min(self.temperatures, key=lambda t: abs(t - ANNEAL_T))
