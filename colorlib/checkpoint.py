@@ -6,7 +6,7 @@ Two kinds of file, both read by :func:`load_checkpoint` with
 - a **training checkpoint** (``"colorlib.train/1"``), written by
   :func:`colorlib.train.fit` after each epoch: the task's :func:`header`, every
   network's and optimizer's state, schedulers, RNG states and the history, enough to
-  resume exactly (its layout is in :mod:`colorlib.train`'s docstring);
+  resume exactly (its layout is in :mod:`colorlib.resume`'s docstring);
 - a **weight export** (``"colorlib.weights/2"``), written by :func:`export_weights`:
   the header and the predicting network only, its big matrices as int8 with one
   scale per output channel, the rest as fp16 (``"colorlib.weights/1"``, all fp16,

@@ -1,0 +1,244 @@
+"""Resuming a training run: the ``last.pt`` and ``history.json`` that
+:func:`colorlib.train.fit` writes after each epoch, and the checks before it
+continues from them.
+
+Not :mod:`colorlib.checkpoint`: that module is the weight *format* (the task
+:func:`~colorlib.checkpoint.header`, ``export_weights`` and ``load_checkpoint``,
+which reads a shipped export and a training checkpoint alike, to colourise). This
+module is about *continuing a run*: it saves the whole training state with the
+settings the run was started with, and refuses (one-line ValueError, the file left
+in place) to resume from a file that is unreadable, incomplete, of another task or
+of other settings, since that would mix two configurations.
+
+Checkpoint format (``"colorlib.train/1"``; ``torch.load(path, weights_only=True)``)
+-------------------------------------------------------------------------------------
+``{"format", "kind": task kind, "config": plain task settings (e.g. loss name, T,
+bin centres as a tensor), "networks": {name: {"class": "ZhangNet", "kwargs": {...}
+or None}}, "predict_network": name of the network that colourises, "state": {"nets":
+state dicts, "optimizers", "scalers", "extra": task state such as an image pool},
+"schedulers", "run": the fit() settings a resume must share (batch_size, seed,
+lr_schedule, patience, drop_last, train_images), "epoch": epochs completed, "step":
+optimizer steps, "rng": {"torch", "numpy", "python", "cuda"} as tensors, "history":
+list of dicts}``. Resuming with another task config or other "run" settings is
+refused (only the epoch count may change): it would mix two configurations. Constructor
+kwargs are known when a network was built with :func:`colorlib.tasks.network`; otherwise
+``None`` and the caller rebuilds it. :mod:`colorlib.checkpoint` holds the format:
+``export_weights`` writes the same header with compact weights of the predicting
+network only (``"colorlib.weights/2"``: int8 matrices, fp16 rest), and
+``load_checkpoint`` reads both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from colorlib.checkpoint import CHECKPOINT_FORMAT, header
+from colorlib.io import atomic_path
+from colorlib.tasks import Task
+
+__all__ = [
+    "HISTORY_FILE",
+    "LAST_CHECKPOINT",
+    "TRAINING_CHECKPOINT_KEYS",
+    "checkpoint_folder",
+    "resume_from",
+    "run_settings",
+    "save_training_checkpoint",
+    "write_history",
+]
+
+LAST_CHECKPOINT = "last.pt"
+"""The training checkpoint's file name in ``checkpoint_dir``."""
+
+HISTORY_FILE = "history.json"
+"""The per-epoch history's file name in ``checkpoint_dir`` (JSON list of dicts)."""
+
+TRAINING_CHECKPOINT_KEYS = ("kind", "config", "networks", "state", "epoch", "step", "history")
+"""What :func:`colorlib.train.fit` needs from ``last.pt`` to resume (``"run"`` is
+checked when present)."""
+
+_START_AFRESH = "remove it (or move it away) or use another output folder (--out, checkpoint_dir)"
+
+
+# ------------------------------------------------------------------ writing
+
+
+def checkpoint_folder(checkpoint_dir: str | os.PathLike | None) -> Path | None:
+    """``checkpoint_dir`` as a Path; a ValueError if it exists and is not a folder."""
+    if checkpoint_dir is None:
+        return None
+    folder = Path(checkpoint_dir)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(
+            f"checkpoint folder {folder} exists and is not a folder; choose another (--out)"
+        )
+    return folder
+
+
+def _rng_state() -> dict:
+    keys, pos, has_gauss, gauss = np.random.get_state()[1:]
+    version, py_state, py_gauss = random.getstate()
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "numpy": {
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "gauss": float(gauss),
+        },
+        "python": {
+            "version": version,
+            "state": torch.tensor(py_state, dtype=torch.int64),
+            "gauss": py_gauss,
+        },
+    }
+
+
+def save_training_checkpoint(
+    path: Path, task: Task, schedulers: dict, epoch: int, step: int, history: list, run: dict
+) -> None:
+    """Write the whole training state to ``path`` atomically (the format above):
+    ``epoch`` epochs and ``step`` optimizer steps done, ``run`` from :func:`run_settings`."""
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        **header(task),
+        "run": run,
+        "state": task.state_dict(),
+        "schedulers": {n: s.state_dict() for n, s in schedulers.items()},
+        "epoch": epoch,
+        "step": step,
+        "rng": _rng_state(),
+        "history": history,
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def write_history(path: Path, history: list) -> None:
+    """Write the per-epoch history to ``path`` as indented JSON, atomically."""
+    text = json.dumps(history, indent=1)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def run_settings(
+    train_data: Dataset, batch_size: int, seed: int, lr_schedule: str | None, patience: int,
+    drop_last: bool,
+) -> dict:  # fmt: skip
+    """The settings of :func:`colorlib.train.fit` that a resumed run must share with
+    the run it continues (with the task's ``config``: loss, learning rate ...). The
+    epoch count, device, precision, workers and checkpoint cadence may change."""
+    return {
+        "batch_size": batch_size,
+        "seed": seed,
+        "lr_schedule": lr_schedule,
+        "patience": patience if lr_schedule else None,
+        "drop_last": drop_last,
+        "train_images": len(train_data),
+    }
+
+
+# ------------------------------------------------------------------ resuming
+
+
+def _read_training_checkpoint(path: Path) -> dict:
+    """``torch.load`` a ``last.pt``; a one-line ValueError if it is unreadable or incomplete.
+
+    The file is never deleted: it may be the only copy of days of training.
+    """
+    try:
+        ckpt = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as err:  # torch raises many types for a corrupt or foreign file
+        raise ValueError(
+            f"{path} is unreadable ({type(err).__name__}), so training cannot resume from it; "
+            f"{_START_AFRESH}"
+        ) from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not a colorlib training checkpoint; {_START_AFRESH}")
+    missing = [key for key in TRAINING_CHECKPOINT_KEYS if key not in ckpt]
+    if missing:
+        raise ValueError(
+            f"{path} is incomplete (no {', '.join(missing)}), so training cannot resume from "
+            f"it; {_START_AFRESH}"
+        )
+    return ckpt
+
+
+def _same(a, b) -> bool:
+    """Equality for checkpoint settings: containers element-wise, tensors by value (to
+    float32 rounding: a rebalancing prior counted on another machine may differ by an ulp)."""
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return (
+            isinstance(a, torch.Tensor)
+            and isinstance(b, torch.Tensor)
+            and a.shape == b.shape
+            and torch.allclose(a.double(), b.double(), rtol=1e-6, atol=0.0)
+        )
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+def _shown(value) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a {tuple(value.shape)} tensor"
+    return repr(value)
+
+
+def _setting_differences(saved: dict, now: dict) -> list[str]:
+    """``"name X (checkpoint) vs Y (now)"`` for every setting that differs."""
+    return [
+        f"{key} {_shown(saved.get(key))} (checkpoint) vs {_shown(now.get(key))} (now)"
+        for key in sorted(set(saved) | set(now))
+        if not _same(saved.get(key), now.get(key))
+    ]
+
+
+def _check_same_run(ckpt: dict, task: Task, run: dict, path: Path) -> None:
+    """Refuse to resume another task, or the same task with other settings."""
+    mine, theirs = (task.kind, task.network_specs()), (ckpt["kind"], ckpt["networks"])
+    if mine != theirs:
+        raise ValueError(
+            f"{path} holds a different task {theirs}, not {mine}: pass resume=False "
+            "or another checkpoint_dir (--out)"
+        )
+    differences = _setting_differences(ckpt["config"], task.config)
+    if "run" in ckpt:  # checkpoints written before the run settings were saved lack it
+        differences += _setting_differences(ckpt["run"], run)
+    if differences:
+        raise ValueError(
+            f"{path} was trained with other settings ({'; '.join(differences)}), and resuming "
+            "would mix the two; use a fresh output folder (--out, checkpoint_dir) or the same "
+            "settings (only the number of epochs may change)"
+        )
+
+
+def resume_from(task: Task, schedulers: dict, path: Path, run: dict) -> tuple[int, int, list]:
+    """Load ``path`` into the task; (epochs done, step, history).
+
+    Refuses (ValueError, one line) an unreadable or incomplete file, another task, or
+    other run settings (:func:`run_settings`, the task's ``config``).
+    """
+    ckpt = _read_training_checkpoint(path)
+    _check_same_run(ckpt, task, run, path)
+    try:
+        task.load_state_dict(ckpt["state"])
+        for name, scheduler in schedulers.items():
+            scheduler.load_state_dict(ckpt["schedulers"][name])
+    except (KeyError, RuntimeError, TypeError, ValueError) as err:
+        reason = f"no {err}" if isinstance(err, KeyError) else type(err).__name__
+        raise ValueError(
+            f"{path} does not fit this task ({reason}), so training cannot resume from it; "
+            f"{_START_AFRESH}"
+        ) from None
+    return ckpt["epoch"], ckpt["step"], ckpt["history"]

@@ -1,0 +1,165 @@
+"""The contract between a method and the training engine: :class:`Task`.
+
+A :class:`Task` owns its networks (``nets``), optimizers and plain ``config`` and
+knows one step of its method; :func:`colorlib.train.fit` owns everything else. This
+module also holds what every task shares: :func:`network` (build a model and record
+how, for checkpoints), :func:`unwrap` (the network inside a DDP wrapper),
+:func:`adam` and :class:`OneNetworkTask` (one network ``"net"`` on one loss, the
+base of the regression, bin and label tasks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+from colorlib import models
+from colorlib.colorizer import Colorizer
+from colorlib.gamut import ANNEAL_T
+from colorlib.lab import normalize_l
+
+__all__ = ["OneNetworkTask", "Task", "adam", "network", "unwrap"]
+
+
+def network(name: str, **kwargs: Any) -> nn.Module:
+    """Build ``colorlib.models.<name>(**kwargs)`` and remember how, for checkpoints.
+
+    >>> net = network("SeedCNN", image_size=32)
+    >>> net.colorlib_spec
+    {'class': 'SeedCNN', 'kwargs': {'image_size': 32}}
+    """
+    module = getattr(models, name)(**kwargs)
+    module.colorlib_spec = {"class": name, "kwargs": dict(kwargs)}
+    return module
+
+
+def _spec(module: nn.Module) -> dict:
+    return getattr(module, "colorlib_spec", {"class": type(module).__name__, "kwargs": None})
+
+
+def unwrap(module: nn.Module) -> nn.Module:
+    """The network inside a DistributedDataParallel wrapper (or the network itself)."""
+    return module.module if isinstance(module, DistributedDataParallel) else module
+
+
+# ------------------------------------------------------------------ tasks
+
+
+class Task:
+    """What :func:`fit` needs from a method. Subclasses set ``kind`` and implement
+    :meth:`train_step` and :meth:`eval_step`; :meth:`predict_ab` is shared.
+
+    Attributes:
+        nets: ``{name: nn.Module}`` (wrapped in DDP by :func:`fit` while it runs).
+        optimizers: ``{name: Optimizer}``, each stepped via :meth:`optimize`.
+        config: plain settings saved in checkpoints.
+        monitor: the validation loss the LR scheduler watches.
+        predict_net: the network that colourises (exported by :func:`export_weights`).
+    """
+
+    kind = "task"
+    monitor = "loss"
+    predict_net = "net"
+
+    def __init__(self, nets: dict[str, nn.Module], optimizers: dict, config: dict) -> None:
+        self.nets, self.optimizers, self.config = nets, optimizers, config
+        self.device, self.amp = torch.device("cpu"), False
+        self.scalers = {name: torch.amp.GradScaler("cuda", enabled=False) for name in optimizers}
+
+    def setup(self, device: torch.device, amp: bool) -> None:
+        """Move the networks to ``device``; mixed precision (CUDA only) if ``amp``."""
+        self.device, self.amp = device, amp and device.type == "cuda"
+        for net in self.nets.values():
+            net.to(device)
+        self.scalers = {n: torch.amp.GradScaler("cuda", enabled=self.amp) for n in self.optimizers}
+
+    def autocast(self) -> torch.autocast:
+        """Context for forward passes: float16 autocast when AMP is on, else a no-op."""
+        return torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp)
+
+    def optimize(self, name: str, loss: torch.Tensor) -> None:
+        """One update of optimizer ``name`` on ``loss`` (zero grads, scaled backward, step)."""
+        optimizer, scaler = self.optimizers[name], self.scalers[name]
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+
+    def train(self, mode: bool = True) -> None:
+        for net in self.nets.values():
+            net.train(mode)
+
+    def train_step(self, batch: dict) -> dict[str, torch.Tensor]:
+        """One optimisation step on a batch already on the device; 0-dim detached losses."""
+        raise NotImplementedError
+
+    def eval_step(self, batch: dict) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """Validation losses (0-dim) and the predicted ab ``(N, 2, S, S)`` in Lab units
+        (None for a task that predicts no colour, :class:`LabelTask`)."""
+        raise NotImplementedError
+
+    def colorizer(self) -> Colorizer:
+        """The predicting network behind the colorizer contract (L -> ab, Lab units)."""
+        gamut = getattr(self, "gamut", None)
+        return Colorizer(self.nets[self.predict_net], gamut=gamut, T=self.config.get("T", ANNEAL_T))
+
+    @torch.no_grad()
+    def predict_ab(self, L: torch.Tensor) -> torch.Tensor:
+        """``(N, 1, S, S)`` L in [0, 100] -> ``(N, 2, S, S)`` ab in Lab units (no grad)."""
+        with self.autocast():
+            output = self.nets[self.predict_net](normalize_l(L))
+        return self.colorizer().decode(output, L.shape[-2:])
+
+    def extra_state(self) -> dict:
+        """Task state beyond networks and optimizers (tensors and plain types)."""
+        return {}
+
+    def load_extra_state(self, state: dict) -> None:
+        pass
+
+    def network_specs(self) -> dict:
+        return {name: _spec(unwrap(net)) for name, net in self.nets.items()}
+
+    def state_dict(self) -> dict:
+        return {
+            "nets": {n: unwrap(m).state_dict() for n, m in self.nets.items()},
+            "optimizers": {n: o.state_dict() for n, o in self.optimizers.items()},
+            "scalers": {n: s.state_dict() for n, s in self.scalers.items()},
+            "extra": self.extra_state(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        for name, net in self.nets.items():
+            unwrap(net).load_state_dict(state["nets"][name])
+        for name, optimizer in self.optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
+        for name, scaler in self.scalers.items():
+            if state["scalers"].get(name):
+                scaler.load_state_dict(state["scalers"][name])
+        self.load_extra_state(state["extra"])
+
+
+def adam(nets: Iterable[nn.Module], lr: float, betas=(0.9, 0.999)) -> torch.optim.Adam:
+    """One Adam optimizer over the parameters of every network in ``nets``."""
+    return torch.optim.Adam([p for net in nets for p in net.parameters()], lr=lr, betas=betas)
+
+
+class OneNetworkTask(Task):
+    """A single network ``"net"`` trained on one loss, given by :meth:`_loss`."""
+
+    def _loss(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """(0-dim loss, raw network output) for a batch."""
+        raise NotImplementedError
+
+    def train_step(self, batch):
+        loss, _ = self._loss(batch)
+        self.optimize("net", loss)
+        return {"loss": loss.detach()}
+
+    def eval_step(self, batch):
+        loss, output = self._loss(batch)
+        return {"loss": loss}, self.colorizer().decode(output, batch["L"].shape[-2:])
