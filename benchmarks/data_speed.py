@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
         decoded.append(True)
         return read_split(*a, **k)
 
-    tinyimagenet.read_split = counting_read_split  # load_tinyimagenet looks it up as a module global
+    tinyimagenet.read_split = counting_read_split  # looked up as a module global
 
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="colorlib-data-speed-") as temporary:

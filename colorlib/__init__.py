@@ -12,22 +12,12 @@ Public API (see each module's docstring for shapes, ranges and units):
 - the training engine: :mod:`colorlib.train`; shipped colorizers: :mod:`colorlib.pretrained`
 - :func:`colorize` any photo with a :class:`Colorizer`
 - datasets (CIFAR-10, Downsampled ImageNet, photo folders, the bundled sample): :mod:`colorlib.data`
+
+Every name below is imported on first use (PEP 562 ``__getattr__``), so ``import
+colorlib`` and ``python -m colorlib --help`` do not load torch.
 """
 
-from colorlib import data, gamut, losses, metrics, models, pretrained, tasks, train
-from colorlib.colorizer import Colorizer, colorize
-from colorlib.lab import (
-    AB_SCALE,
-    L_CENTER,
-    denormalize_ab,
-    denormalize_l,
-    lab_to_rgb,
-    merge_lab,
-    normalize_ab,
-    normalize_l,
-    rgb_to_lab,
-    split_lab,
-)
+import importlib
 
 __version__ = "0.1.0"
 
@@ -53,3 +43,23 @@ __all__ = [
     "rgb_to_lab",
     "split_lab",
 ]
+
+_LAB = ("AB_SCALE", "L_CENTER", "denormalize_ab", "denormalize_l", "lab_to_rgb", "merge_lab",
+        "normalize_ab", "normalize_l", "rgb_to_lab", "split_lab")  # fmt: skip
+_HOMES = {"Colorizer": "colorizer", "colorize": "colorizer", **dict.fromkeys(_LAB, "lab")}
+"""Where each public function or class lives; the other public names are submodules."""
+
+
+def __getattr__(name: str):
+    if name not in __all__:
+        raise AttributeError(f"module 'colorlib' has no attribute {name!r}")
+    if name in _HOMES:
+        value = getattr(importlib.import_module(f"colorlib.{_HOMES[name]}"), name)
+    else:
+        value = importlib.import_module(f"colorlib.{name}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

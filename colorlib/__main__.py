@@ -13,6 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from colorlib.profiles import PROFILES
+
 
 def _positive_int(text: str) -> int:
     value = int(text)
@@ -73,11 +75,11 @@ def _print_history(history: list[dict], out: Path) -> None:
 
 
 def _train_experiment(args: argparse.Namespace) -> int:
-    from colorlib import experiments, train
+    from colorlib import experiments, records, train
 
     experiment = experiments.get(args.experiment)
     train.resolve_device(args.device)  # a bad or missing device: refused before any data loads
-    run_dir = Path("runs") / args.profile / experiments._run_name(experiment, args.seed)
+    run_dir = experiments.run_folder(experiment, args.profile, args.seed)
     try:
         _, history, _ = experiments.run(
             experiment, args.profile, device=args.device, seed=args.seed,
@@ -89,7 +91,7 @@ def _train_experiment(args: argparse.Namespace) -> int:
     if args.profile == "full":
         if experiment.ship and args.seed == 0:
             print(f"[train] shipped weights: {experiments.weights_path(experiment)}")
-        print(f"[train] results: {experiments.results_path(experiment.name, args.seed)}")
+        print(f"[train] results: {records.results_path(experiment.name, args.seed)}")
     return 0
 
 
@@ -223,7 +225,7 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
         "data/results/*.json); it is refused unless you also pass --overwrite-shipped.",
     )
     rerun.add_argument(
-        "--profile", choices=("quick", "full"), default="quick",
+        "--profile", choices=PROFILES, default="quick",
         help="quick: minutes on a laptop CPU, trains under runs/ only (default); full: the "
         "real experiment (with -p retrain true it replaces the shipped files, see "
         "--overwrite-shipped)",
@@ -288,7 +290,7 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
         "(full runs with --seed other than 0 write results only, under data/results/seeds/)",
     )  # fmt: skip
     fit.add_argument(
-        "--profile", choices=("quick", "full"), default="quick",
+        "--profile", choices=PROFILES, default="quick",
         help="with --experiment: quick (CI-sized) or full (writes the shipped weights)",
     )  # fmt: skip
     fit.add_argument(

@@ -14,22 +14,28 @@ size and mode:
    the *full-resolution* L, so every edge stays sharp: colour is low-frequency,
    lightness carries the detail (the trick every colorization paper uses).
 
+Steps 2 and 3 are :func:`predict_ab`, the one path from a full-resolution L to its
+ab: :func:`colorlib.evaluate.predict` (``resize=True``) uses it too, so a score and a
+picture come from the same numbers.
+
 Memory: steps 1 and 3 run on horizontal strips of rows (about :data:`TILE_PIXELS`
 pixels each), so besides the input and the uint8 output only one strip's float32
 temporaries are alive: a 12000x9000 photo needs about 0.9 GB on top of the Python
 process (1.8 GB peak RSS for the whole CLI run, against 12.1 GB untiled; see
 ``benchmarks/colorize_memory.py``). Step 1 runs twice per strip (once for step 2,
-once for step 3) rather than keep a float32 L of the whole image. Step 2's resize
-is separable (columns per strip, then rows) and the upsampling in step 3 computes
-each strip's source rows exactly as ``F.interpolate`` does for the whole image, so
-strips give the same result as the whole image at once (``tile_rows=None``, kept as
-the reference) within one uint8 level.
+once for step 3) rather than keep a float32 L of the whole image. The strips do
+:func:`predict_ab`'s maths: step 2's antialiased resize is separable (columns per
+strip, then rows) and the upsampling in step 3 computes each strip's source rows
+exactly as ``F.interpolate`` does for the whole image, so strips give the same result
+as the whole image at once (``tile_rows=None``, kept as the reference) within one
+uint8 level.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -48,6 +54,8 @@ from colorlib.models import upsample_ab
 __all__ = [
     "Colorizer",
     "colorize",
+    "predict_ab",
+    "device_of",
     "open_image",
     "max_pixels",
     "plan_outputs",
@@ -124,12 +132,69 @@ class Colorizer(nn.Module):
         return self.decode(self.logits(L), L.shape[-2:])
 
 
+def predict_ab(
+    model: nn.Module, L: torch.Tensor, device: str | torch.device | None = None
+) -> torch.Tensor:
+    """The one path from a photo's L at any size to its ab: resize, predict, resize back.
+
+    L is resized to the model's side S (``model.image_size``), the model predicts ab
+    there, and the ab are resized back to the photo's height and width. Both resizes
+    are bilinear (``align_corners=False``), antialiased when they shrink either side;
+    at ``H == W == S`` nothing is resized. The caller merges the ab with its own
+    full-resolution L, so the detail of the photo is kept (richzhang/colorization's
+    ``preprocess_img`` and ``postprocess_tens`` do the same two steps).
+    :func:`colorize` (untiled; its strips do the same maths) and
+    :func:`colorlib.evaluate.predict` (``resize=True``) both go through here.
+
+    Args:
+        model: a colorizer with an ``image_size`` S: L ``(B, 1, S, S)`` in [0, 100]
+            -> ab ``(B, 2, S, S)`` in Lab units (``pretrained.load``); its mode
+            (train / eval) is left as it is.
+        L: ``(B, 1, H, W)`` float Lab lightness in [0, 100], on any device.
+        device: where the model runs (None: where its parameters are, else the CPU).
+
+    Returns:
+        ab ``(B, 2, H, W)`` float32 in Lab units, on the CPU.
+    """
+    size = getattr(model, "image_size", None)
+    if size is None:
+        raise ValueError("predict_ab: the model has no image_size to resize the photos to")
+    size = int(size)
+    device = device_of(model) if device is None else device
+    height, width = L.shape[-2:]
+    with torch.no_grad():
+        ab = model(_resize(L.float(), (size, size)).to(device)).float().cpu()
+    return _resize(ab, (height, width))
+
+
+def device_of(model: Callable) -> torch.device:
+    """Where a module's first parameter (or buffer) is; the CPU for anything else."""
+    if isinstance(model, nn.Module):
+        for tensor in (*model.parameters(), *model.buffers()):
+            return tensor.device
+    return torch.device("cpu")
+
+
+def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """``x`` ``(N, C, h, w)`` resized bilinearly to ``size`` ``(H, W)`` (align_corners=False),
+    antialiased when it shrinks either side; ``x`` itself when already that size."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    shrink = size[0] < x.shape[-2] or size[1] < x.shape[-1]
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=shrink)
+
+
 def colorize(
     model: torch.nn.Module,
     image: Image.Image | np.ndarray,
     tile_rows: int | Literal["auto"] | None = "auto",
 ) -> np.ndarray:
     """Colorize one image with ``model``; keep its size and its lightness.
+
+    The image's L goes through :func:`predict_ab` (resized to the model's side,
+    colourised, the ab resized back) and the ab are merged with the full-resolution L.
+    With ``tile_rows`` the full-resolution steps run in strips of rows that do the same
+    maths as :func:`predict_ab` on the whole image (see the module docstring).
 
     Args:
         model: a colorizer (``colorlib.pretrained.load(name)``): L ``(N, 1, S, S)`` in
@@ -152,10 +217,18 @@ def colorize(
         return _colorize_untiled(model, image)
     source, height, width = _strip_source(image)
     bounds = _strips(height, width, tile_rows)
-    small_ab = _predict_ab(model, _small_lightness(source, bounds, int(model.image_size)))
+    size = int(model.image_size)
+    small_ab = predict_ab(model, _small_lightness(source, bounds, width, size))
+    # predict_ab's resize back, by strips: the columns (width) first, then the rows
+    # of each strip; an ab no taller than the model's output is resized whole
+    shrink = height < size or width < size
     columns = F.interpolate(
-        small_ab, size=(small_ab.shape[-2], width), mode="bilinear", align_corners=False
+        small_ab, size=(size, width), mode="bilinear", align_corners=False, antialias=shrink
     )
+    if height < size:
+        columns = F.interpolate(
+            columns, size=(height, width), mode="bilinear", align_corners=False, antialias=True
+        )
     out = np.empty((height, width, 3), np.uint8)
     out_rows = torch.from_numpy(out)
     for top, bottom in bounds:
@@ -169,21 +242,9 @@ def colorize(
 def _colorize_untiled(model: torch.nn.Module, image: Image.Image | np.ndarray) -> np.ndarray:
     """:func:`colorize` on the whole image at once: the reference the strips must match."""
     rgb = torch.from_numpy(np.array(to_rgb_array(image))).permute(2, 0, 1)  # writable copy
-    height, width = rgb.shape[-2:]
     L = _lightness(rgb)  # (1, 1, H, W), float32
-    size = int(model.image_size)
-    small_L = F.interpolate(L, size=(size, size), mode="bilinear", antialias=True)
-    small_ab = _predict_ab(model, small_L)
-    ab = F.interpolate(small_ab, size=(height, width), mode="bilinear", align_corners=False)
-    out = lab_to_rgb(merge_lab(L, ab))[0]
+    out = lab_to_rgb(merge_lab(L, predict_ab(model, L)))[0]
     return out.mul(255).round_().to(torch.uint8).permute(1, 2, 0).numpy()
-
-
-def _predict_ab(model: torch.nn.Module, small_L: torch.Tensor) -> torch.Tensor:
-    """L ``(1, 1, S, S)`` in [0, 100] -> ab ``(1, 2, S, S)`` in Lab units, float32 on the CPU."""
-    device = next(model.parameters()).device
-    with torch.no_grad():
-        return model(small_L.to(device)).float().cpu()
 
 
 def _strip_source(image: Image.Image | np.ndarray) -> tuple[Image.Image | np.ndarray, int, int]:
@@ -223,15 +284,20 @@ def _lightness(rgb: torch.Tensor) -> torch.Tensor:
 
 
 def _small_lightness(
-    source: Image.Image | np.ndarray, bounds: list[tuple[int, int]], size: int
+    source: Image.Image | np.ndarray, bounds: list[tuple[int, int]], width: int, size: int
 ) -> torch.Tensor:
-    """The image's L resized (antialiased bilinear) to ``(1, 1, size, size)``, by strips.
+    """The image's L resized to ``(1, 1, size, size)`` as :func:`predict_ab` does, by strips.
 
-    The antialiased resize is separable: each strip is resized along its width to
-    ``(rows, size)``, then the stacked ``(H, size)`` columns along the height; the
-    same as ``F.interpolate`` of the whole L (checked to float rounding in the tests).
+    When the resize shrinks either side it is antialiased, and that resize is
+    separable: each strip is resized along its width to ``(rows, size)``, then the
+    stacked ``(H, size)`` columns along the height; the same as ``F.interpolate`` of
+    the whole L (checked in the tests). An image no larger than ``size`` on both
+    sides is small: its L is resized whole.
     """
     height = bounds[-1][1]
+    if height <= size and width <= size:
+        strips = [_lightness(_rgb_rows(source, top, bottom)) for top, bottom in bounds]
+        return _resize(torch.cat(strips, dim=-2), (size, size))
     columns = torch.empty(1, 1, height, size)  # preallocated: no small blocks pin the heap
     for top, bottom in bounds:
         L = _lightness(_rgb_rows(source, top, bottom))

@@ -12,47 +12,35 @@ profile into ``runs/<profile>/<name>/`` (resuming there if interrupted) and neve
 touches the shipped files, except ``full`` runs with ``ship=True``, which replace
 them (that is how the shipped weights are made).
 
-The ImageNet half (02-05) trains on Tiny ImageNet. Each run's device and wall time
-are in ``data/results/<name>.json``.
+The ImageNet half (02-05) trains on Tiny ImageNet. Each full run's record (device,
+wall time, history, final metrics) is a :class:`colorlib.records.RunRecord` in
+``data/results/<name>.json``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from pathlib import Path
 
 import torch
 
-from colorlib import checkpoint, data, evaluate, methods, pretrained, tasks, train
+from colorlib import checkpoint, data, methods, pretrained, records, tasks, train
 from colorlib.colorizer import Colorizer
-from colorlib.gamut import ABGamut
+from colorlib.profiles import PROFILES
 
 __all__ = [
     "EXPERIMENTS",
     "PROFILES",
-    "RESULTS",
     "Experiment",
     "get",
-    "baselines_path",
-    "load_baselines",
-    "load_per_image",
-    "load_history",
-    "load_results",
-    "per_image_path",
-    "results_path",
     "run",
+    "run_folder",
     "settings",
     "train_or_load",
     "weights_path",
-    "write_baselines",
-    "write_results",
 ]
 
-PROFILES = ("quick", "full")
-RESULTS = data.PROJECT_DATA / "results"
-"""Where full runs write ``<name>.json`` (final metrics and history) for the notebooks."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -254,14 +242,6 @@ def _datasets(experiment: Experiment, profile: str, root: str | os.PathLike | No
     return train_set, val_set
 
 
-TRAIN_SCORED = 2_000
-"""Random training photos a full run's record scores (its "train" metrics)."""
-
-PRIOR_PHOTOS = 20_000
-"""The rebalancing prior counts the pixels of at most this many random training photos
-(82 M pixels at 64 px: plenty for 261 bins, and minutes less than all 98,984)."""
-
-
 def settings(experiment: Experiment) -> dict:
     """The experiment's values of its method's settings (:mod:`colorlib.methods`), by name.
 
@@ -272,14 +252,6 @@ def settings(experiment: Experiment) -> dict:
     method = methods.get(experiment.task)
     names = [f.name for f in dataclasses.fields(method.settings)]
     return {name: getattr(experiment, name) for name in names if hasattr(experiment, name)}
-
-
-def _prior(train_set) -> torch.Tensor:
-    """The empirical ab prior of a training set (for class rebalancing), from batches
-    of at most :data:`PRIOR_PHOTOS` random photos (seeded)."""
-    photos = data.random_subset(train_set, PRIOR_PHOTOS, seed=1)
-    loader = torch.utils.data.DataLoader(photos, batch_size=500)
-    return ABGamut().prior(batch["ab"] for batch in loader)
 
 
 def _initialise(task: tasks.Task, name: str) -> None:
@@ -327,9 +299,9 @@ def run(
     ``out_root/<profile>/<name>/``, ``<name>-seed<k>/`` for seed k > 0; an
     interrupted run resumes there). ``export``
     writes compact weights (int8 matrices, fp16 rest) to that path. Without it, a
-    ``full`` run writes its final train and test metrics (on :data:`TRAIN_SCORED`
+    ``full`` run writes its final train and test metrics (on :data:`colorlib.records.TRAIN_SCORED`
     random training photos and every test photo), device, wall time and history to
-    :func:`results_path` (seed 0:
+    :func:`colorlib.records.results_path` (seed 0:
     ``data/results/<name>.json``; other seeds under ``data/results/seeds/``), and a
     seed-0 run of a shipped experiment exports its weights to :func:`weights_path`
     (``data/checkpoints/<name>.pt``). ``amp``: mixed precision on CUDA. CycleGAN trains
@@ -337,7 +309,8 @@ def run(
     the other). ``time_limit``: seconds after which no new epoch starts
     (:func:`colorlib.train.fit`); the record then says how many epochs ran.
     Full runs of seed 0 also write every test image's metrics to
-    :func:`per_image_path` (the notebooks' paired intervals over the whole test set).
+    :func:`colorlib.records.per_image_path` (the notebooks' paired intervals over the
+    whole test set).
 
     Raises:
         ValueError: an ``export`` path whose folder is missing or not writable (checked
@@ -353,9 +326,10 @@ def run(
     image_size = train_set[0]["L"].shape[-1]
     train.seed_everything(seed)  # the networks' initial weights depend on the seed only
     method = methods.get(experiment.task)
+    prior = records.training_prior(train_set) if experiment.rebalance else None
     task = methods.build(
-        method.name, image_size, prior=_prior(train_set) if experiment.rebalance else None,
-        classes=_class_count(train_set), **settings(experiment),
+        method.name, image_size, prior=prior, classes=_class_count(train_set),
+        **settings(experiment),
     )  # fmt: skip
     if experiment.init_from is not None:
         _initialise(task, experiment.init_from)
@@ -365,7 +339,7 @@ def run(
     history = train.fit(
         task, train_set, val_set, epochs=experiment.epochs[profile],
         batch_size=experiment.batch_size,
-        checkpoint_dir=checkpoint_dir or Path(out_root) / profile / _run_name(experiment, seed),
+        checkpoint_dir=checkpoint_dir or run_folder(experiment, profile, seed, out_root),
         seed=seed, device=device, lr_schedule="plateau" if experiment.plateau else None,
         progress=progress, amp=amp, checkpoint_every=experiment.checkpoint_every,
         time_limit=time_limit,
@@ -377,9 +351,10 @@ def run(
             path = weights_path(experiment)
             path.parent.mkdir(parents=True, exist_ok=True)
             checkpoint.export_weights(task, path, image_size, experiment.description)
-        write_results(
+        records.write_results(
             experiment, seed, _scored_network(task), history, _device_name(task.device),
-            paired_train_set, val_set, device=task.device, train_scored=TRAIN_SCORED,
+            paired_train_set, val_set, colorizes=method.colorizes, device=task.device,
+            train_scored=records.TRAIN_SCORED,
         )  # fmt: skip
     return task, history, image_size
 
@@ -407,64 +382,13 @@ def weights_path(experiment: Experiment) -> Path:
     return folder / f"{experiment.name}.pt"
 
 
-def _run_name(experiment: Experiment, seed: int) -> str:
-    return experiment.name if seed == 0 else f"{experiment.name}-seed{seed}"
-
-
-def results_path(name: str, seed: int = 0) -> Path:
-    """``data/results/<name>.json`` (seed 0, the shipped run) or ``seeds/<name>-seed<k>.json``."""
-    return RESULTS / f"{name}.json" if seed == 0 else RESULTS / "seeds" / f"{name}-seed{seed}.json"
-
-
-def load_history(
-    name: str,
-    profile: str = "quick",
-    retrained: bool = False,
-    runs: str | os.PathLike = "runs",
-) -> list[dict]:
-    """The per-epoch training history of experiment ``name``.
-
-    Args:
-        name: an experiment name (:data:`EXPERIMENTS`).
-        profile: the profile of a fresh run (``retrained=True``).
-        retrained: True: the run just made by ``train_or_load(..., retrain=True)``,
-            read from ``runs/<profile>/<name>/history.json`` (relative to the current
-            directory, as :func:`run` writes it). False: the
-            history of the shipped weights, ``data/results/<name>.json``
-            (:data:`colorlib.RESULTS`, written by the full run).
-        runs: the runs folder of a fresh run.
-
-    Returns:
-        A list of per-epoch dicts as :func:`colorlib.train.fit` returns.
-
-    Raises:
-        FileNotFoundError: no such history; the message names the file.
-    """
-    if retrained:
-        path = Path(runs) / profile / name / "history.json"
-    else:
-        path = RESULTS / f"{name}.json"
-    if not path.is_file():
-        how = "train it first" if retrained else "it is written by the full-profile run"
-        raise FileNotFoundError(f"no training history at {path} ({how})")
-    content = json.loads(path.read_text(encoding="utf-8"))
-    return content if retrained else content["history"]
-
-
-def load_results(name: str) -> dict[int, dict]:
-    """Every committed full-run record of experiment ``name``, by seed (may be empty).
-
-    Each record holds ``experiment``, ``seed``, ``device``, ``train_seconds``,
-    ``final`` (``{"train": metrics, "test": metrics}``, means over images, as
-    :func:`colorlib.evaluate.evaluate` names them) and ``history``. Records written
-    before ``final`` existed lack it.
-    """
-    found = {}
-    for path in [RESULTS / f"{name}.json", *sorted((RESULTS / "seeds").glob(f"{name}-seed*.json"))]:
-        if path.is_file():
-            record = json.loads(path.read_text(encoding="utf-8"))
-            found[int(record.get("seed", 0))] = record
-    return found
+def run_folder(
+    experiment: Experiment, profile: str, seed: int = 0, out_root: str | os.PathLike = "runs"
+) -> Path:
+    """Where :func:`run` keeps a run's checkpoints and ``history.json``:
+    ``out_root/<profile>/<name>/`` (seed 0) or ``out_root/<profile>/<name>-seed<k>/``."""
+    name = experiment.name if seed == 0 else f"{experiment.name}-seed{seed}"
+    return Path(out_root) / profile / name
 
 
 def _device_name(device: torch.device) -> str:
@@ -478,143 +402,6 @@ def _scored_network(task: tasks.Task) -> torch.nn.Module:
     if task.kind == "labels":
         return tasks.unwrap(task.nets["net"]).eval()
     return task.colorizer().to(task.device).eval()
-
-
-def write_results(
-    experiment: Experiment,
-    seed: int,
-    model: torch.nn.Module | None,
-    history: list[dict],
-    device_name: str,
-    train_set,
-    test_set,
-    *,
-    device: str | torch.device = "cpu",
-    train_scored: int | None = None,
-    note: str | None = None,
-) -> dict:
-    """Score a full run and write its record (and, for seed 0, per-image metrics).
-
-    Args:
-        model: the trained colorizer (L -> ab, Lab units), or a classifier (task
-            ``"labels"``: sRGB -> logits); None when the weights were not kept: the
-            last epoch's validation metrics are then the record's test metrics.
-        history: the run's per-epoch history (:func:`colorlib.train.fit`).
-        device_name: where it was trained (for the record).
-        train_set, test_set: the run's data; the train metrics use
-            ``train_scored`` random training photos (default: as many as test photos).
-        device: where to score.
-        note: a line stored in the record (e.g. how it was made).
-
-    Returns:
-        The record written to :func:`results_path`.
-    """
-    is_classifier = not methods.get(experiment.task).colorizes
-    record = {
-        "experiment": dataclasses.asdict(experiment),
-        "seed": seed,
-        "device": device_name,
-        "train_seconds": sum(r["seconds"] for r in history),
-        "epochs_run": len(history),
-        "data": {"train": len(train_set), "test": len(test_set)},
-        "history": history,
-    }
-    if note:
-        record["note"] = note
-    prior, test_values = None, None
-    if model is None:  # weights not kept: the last epoch's validation is the final score
-        last = history[-1]
-        test = {k[4:]: v for k, v in last.items() if k.startswith("val_")}
-        record["final"] = {"test": test | {"images": len(test_set)}}
-    else:
-        prior = None if is_classifier else _prior(train_set)
-        test_values = _values(model, is_classifier, test_set, prior, device)
-        train_part = data.random_subset(train_set, train_scored or len(test_set))
-        train_values = _values(model, is_classifier, train_part, prior, device)
-        record["final"] = {
-            "train": _means(train_values, len(train_part)),
-            "test": _means(test_values, len(test_set)),
-        }
-    if seed == 0 and prior is not None:
-        _save_per_image({**test_values, "prior": prior}, per_image_path(experiment.name))
-    path = results_path(experiment.name, seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=1) + "\n")
-    return record
-
-
-def _values(
-    model: torch.nn.Module, is_classifier: bool, dataset, prior: torch.Tensor | None, device
-) -> dict[str, torch.Tensor]:
-    """Per-image :func:`colorlib.evaluate.evaluate` metrics of a colorizer on
-    ``dataset``, with ``auc_rebalanced`` when the training ``prior`` is given (a
-    classifier: ``{"accuracy": (N,) 0/1}``)."""
-    if is_classifier:
-        return {"accuracy": evaluate.classifier_correct(model, dataset).float()}
-    prediction = evaluate.predict(model, dataset, device=device)
-    values = evaluate.evaluate(prediction)
-    if prior is not None:
-        values["auc_rebalanced"] = evaluate.rebalanced_auc(prediction, prior)
-    return values
-
-
-def _means(values: dict[str, torch.Tensor], images: int) -> dict[str, float]:
-    return {k: float(v.double().mean()) for k, v in values.items()} | {"images": images}
-
-
-def per_image_path(name: str) -> Path:
-    """``data/results/per_image/<name>.pt``: every test image's metrics (seed 0), and
-    the training set's ab ``prior`` (Q,) behind ``auc_rebalanced``."""
-    return RESULTS / "per_image" / f"{name}.pt"
-
-
-def _save_per_image(values: dict[str, torch.Tensor], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({k: v.float() for k, v in values.items()}, path)
-
-
-def baselines_path(dataset: str, size: int) -> Path:
-    """``data/results/per_image/<dataset><size>-baselines.pt``."""
-    return RESULTS / "per_image" / f"{dataset}{size}-baselines.pt"
-
-
-def write_baselines(dataset: str, size: int, root: str | os.PathLike | None = None) -> dict:
-    """Per-image metrics of the gray guess and the mean colouring on the whole test
-    split of ``dataset`` at ``size`` (with ``auc_rebalanced`` under the training
-    prior), saved to :func:`baselines_path` for the notebooks' whole-test-set tables.
-
-    Returns:
-        ``{"gray guess": {metric: (N,)}, "mean colouring": {...}, "prior": (Q,),
-        "mean_ab": (2,)}``.
-    """
-    train_set = data.load(dataset, "train", root=root, size=size)
-    test_set = data.load(dataset, "test", root=root, size=size)
-    prior = _prior(train_set)
-    mean_ab = evaluate.mean_ab(data.random_subset(train_set, PRIOR_PHOTOS, seed=1))
-    content: dict = {"prior": prior, "mean_ab": mean_ab}
-    for name, guess in evaluate.baselines(test_set, mean_ab).items():
-        values = evaluate.evaluate(guess)
-        values["auc_rebalanced"] = evaluate.rebalanced_auc(guess, prior)
-        content[name] = {k: v.float() for k, v in values.items()}
-    path = baselines_path(dataset, size)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(content, path)
-    return content
-
-
-def load_baselines(dataset: str, size: int) -> dict | None:
-    """What :func:`write_baselines` saved (None when there is no such file)."""
-    path = baselines_path(dataset, size)
-    return torch.load(path, weights_only=True) if path.is_file() else None
-
-
-def load_per_image(name: str) -> dict[str, torch.Tensor] | None:
-    """The per-image test metrics of experiment ``name``'s full run (float32 (N,) each,
-    in the test set's order), or None when there is no such file."""
-    path = per_image_path(name)
-    if not path.is_file():
-        return None
-    return {k: v.double() for k, v in torch.load(path, weights_only=True).items()}
 
 
 def train_or_load(

@@ -39,6 +39,9 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from colorlib.data.sources import SAMPLE_DESCRIPTION
+from colorlib.profiles import PROFILES
+
 __all__ = [
     "NOTEBOOKS",
     "NotebookRun",
@@ -55,12 +58,9 @@ __all__ = [
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 """The project's numbered notebooks."""
 
-PROFILES = ("quick", "full")
 SUMMARY_TAG = "summary"  # cells whose outputs go into the report
 DATA_PREFIX = "DATA: "
 """How a notebook names its data: a printed line starting with this."""
-SAMPLE_PREFIX = "the bundled sample"
-"""How :func:`colorlib.data.load_or_sample` describes the sample fallback."""
 
 
 @dataclass
@@ -200,7 +200,7 @@ def data_lines(notebook_path: Path) -> list[str]:
 def describe_data(runs: list[NotebookRun]) -> str:
     """One line for the top of the summary: real data, the bundled sample, or both."""
     lines = [line for run in runs for line in run.data]
-    sample = [line for line in lines if line.startswith(SAMPLE_PREFIX)]
+    sample = [line for line in lines if line.startswith(SAMPLE_DESCRIPTION)]
     if not lines:
         return "Data: no notebook named its data"
     if len(sample) == len(lines):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from colorlib import experiments  # noqa: E402
+from colorlib import experiments, records  # noqa: E402
 
 
 def main() -> int:
@@ -22,14 +22,12 @@ def main() -> int:
             continue
         size = path.stat().st_size
         total += size
-        runs = experiments.load_results(experiment.name)
+        runs = records.load_results(experiment.name)
         how = "no record"
         if runs:
             record = runs[0]
-            epochs = record.get("epochs_run", len(record["history"]))
-            seconds = record.get("train_seconds") or sum(h["seconds"] for h in record["history"])
-            device = record.get("device", "a device its record does not name")
-            how = f"{epochs} epoch{'s' * (epochs != 1)}, {seconds / 60:.1f} min on {device}"
+            epochs, minutes = record.epochs_run, record.train_minutes
+            how = f"{epochs} epoch{'s' * (epochs != 1)}, {minutes:.1f} min on {record.device}"
         relative = path.relative_to(experiments.weights_path(experiment).parents[1])
         rows.append(
             f"| `{relative.as_posix()}` | {experiment.description} | {experiment.notebook} "

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 import colorlib
@@ -19,7 +20,7 @@ import colorlib.colorizer
 from colorlib import methods, pretrained
 from colorlib.__main__ import main
 from colorlib.checkpoint import export_weights
-from colorlib.colorizer import Colorizer, colorize, open_image
+from colorlib.colorizer import Colorizer, colorize, open_image, predict_ab
 
 
 @pytest.fixture(scope="module")
@@ -209,6 +210,37 @@ def test_colorize_in_strips_matches_the_whole_image(exported, photos64, mode):
     assert np.array_equal(
         colorize(model, small, tile_rows=2), colorize(model, small, tile_rows=None)
     )
+    # shorter or narrower than it: the ab are shrunk, antialiased, on that side
+    wide = _photo(photos64, 0, (97, 9))
+    assert np.array_equal(colorize(model, wide, tile_rows=2), colorize(model, wide, tile_rows=None))
+    tall = _photo(photos64, 0, (20, 61)).convert(mode)
+    reference = colorize(model, tall, tile_rows=None).astype(int)
+    assert np.abs(colorize(model, tall, tile_rows=7).astype(int) - reference).max() <= 1
+
+
+def test_predict_ab_resizes_predicts_and_resizes_back(exported):
+    model = pretrained.load("tiny-regression", root=exported["folder"])  # its side S is 32
+
+    def bilinear(x, size, aa):
+        return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=aa)
+
+    L = torch.rand(2, 1, 50, 90, generator=torch.Generator().manual_seed(0)) * 100
+    ab = predict_ab(model, L)
+    assert ab.shape == (2, 2, 50, 90) and ab.dtype == torch.float32 and ab.device.type == "cpu"
+    with torch.no_grad():  # a larger photo: L shrunk with antialiasing, the ab enlarged
+        assert torch.equal(ab, bilinear(model(bilinear(L, (32, 32), True)), (50, 90), False))
+        small = L[..., :9, :20]  # a smaller one: L enlarged, the ab shrunk with antialiasing
+        expected = bilinear(model(bilinear(small, (32, 32), False)), (9, 20), True)
+        assert torch.equal(predict_ab(model, small), expected)
+        assert torch.equal(predict_ab(model, L[..., :32, :32]), model(L[..., :32, :32]))
+    # colorize goes this way: its output is the photo's L merged with these ab
+    rgb = (torch.rand(3, 9, 20, generator=torch.Generator().manual_seed(1)) * 255).byte()
+    L_photo = colorlib.split_lab(colorlib.rgb_to_lab(rgb[None]))[0]
+    merged = colorlib.lab_to_rgb(colorlib.merge_lab(L_photo, predict_ab(model, L_photo)))[0]
+    expected = merged.mul(255).round().byte().permute(1, 2, 0).numpy()
+    assert np.array_equal(colorize(model, rgb.permute(1, 2, 0).numpy(), tile_rows=None), expected)
+    with pytest.raises(ValueError, match="no image_size"):
+        predict_ab(torch.nn.Identity(), L)
 
 
 def test_colorize_converts_one_strip_at_a_time(exported, photos64, monkeypatch):

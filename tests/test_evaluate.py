@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch.utils.data import Dataset
 
-from colorlib import evaluate, experiments, methods, metrics
+from colorlib import evaluate, methods, metrics, records
 from colorlib.lab import rgb_to_lab, split_lab
 
 
@@ -143,15 +143,15 @@ def test_load_history(tmp_path, monkeypatch):
     run = tmp_path / "runs" / "quick" / "cifar10-seedcnn-l2"
     run.mkdir(parents=True)
     (run / "history.json").write_text(json.dumps(history))
-    loaded = experiments.load_history("cifar10-seedcnn-l2", "quick", True, runs=tmp_path / "runs")
+    loaded = records.load_history("cifar10-seedcnn-l2", "quick", True, runs=tmp_path / "runs")
     assert loaded == history
-    monkeypatch.setattr(experiments, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(records, "RESULTS", tmp_path / "results")
     with pytest.raises(FileNotFoundError, match="cifar10-seedcnn-l2.json"):
-        experiments.load_history("cifar10-seedcnn-l2")
+        records.load_history("cifar10-seedcnn-l2")
     (tmp_path / "results").mkdir()
     record = {"experiment": {"name": "cifar10-seedcnn-l2"}, "history": history}
     (tmp_path / "results" / "cifar10-seedcnn-l2.json").write_text(json.dumps(record))
-    assert experiments.load_history("cifar10-seedcnn-l2") == history
+    assert records.load_history("cifar10-seedcnn-l2") == history
 
 
 def test_paired_difference_verdicts():
@@ -210,6 +210,7 @@ def test_sample_spread_sees_noise_and_dropout_but_not_a_fixed_net():
 
 
 def test_predict_resize_runs_a_colorizer_at_its_own_size():
+    from colorlib.colorizer import predict_ab
     from colorlib.evaluate import predict
 
     class Fixed(torch.nn.Module):  # ab = L / 10 everywhere, at 64 px only
@@ -224,6 +225,8 @@ def test_predict_resize_runs_a_colorizer_at_its_own_size():
         predict(Fixed(), photos)
     pred = predict(Fixed(), photos, resize=True)
     assert pred["ab_pred"].shape == (3, 2, 32, 32)
+    # the path colorize takes, colorlib.colorizer.predict_ab
+    assert torch.equal(pred["ab_pred"], predict_ab(Fixed(), torch.full((3, 1, 32, 32), 50.0)))
     assert torch.allclose(pred["ab_pred"][:, 0], torch.full((3, 32, 32), 5.0))
     assert torch.equal(pred["L"], torch.full((3, 1, 32, 32), 50.0))  # the photos' own L
 

@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from colorlib import experiments, pretrained, tasks
+from colorlib import experiments, pretrained, records, tasks
 
 
 def test_registry_covers_the_study():
@@ -42,7 +42,7 @@ def test_every_shipped_experiment_has_weights_and_results():
     assert sorted(pretrained.available()) == colorizers  # the judge is not a colorizer
     for experiment in shipped:
         assert experiments.weights_path(experiment).is_file(), experiment.name
-        assert experiments.results_path(experiment.name).exists(), experiment.name
+        assert records.results_path(experiment.name).exists(), experiment.name
 
 
 @pytest.mark.slow
@@ -53,7 +53,7 @@ def test_quick_retrain_on_the_sample_gives_a_colorizer(tmp_path, monkeypatch):
         width=0.25, batch_size=16, limit={"quick": 32, "full": 32}, quick={}, init_from=None,
     )  # fmt: skip
     shipped = {p: p.stat().st_mtime_ns for p in pretrained.CHECKPOINTS.glob("*.pt")}
-    results = {p: p.stat().st_mtime_ns for p in experiments.RESULTS.rglob("*.json")}
+    results = {p: p.stat().st_mtime_ns for p in records.RESULTS.rglob("*.json")}
     model = experiments.train_or_load(tiny, "quick", retrain=True, progress=False)
     assert model.image_size == 64 and not model.training and model.gamut is not None
     with torch.no_grad():
@@ -63,7 +63,7 @@ def test_quick_retrain_on_the_sample_gives_a_colorizer(tmp_path, monkeypatch):
     assert len(history) == tiny.epochs["quick"] and "val_ab_l2" in history[0]
     # a quick run never writes the shipped weights or results
     assert {p: p.stat().st_mtime_ns for p in pretrained.CHECKPOINTS.glob("*.pt")} == shipped
-    assert {p: p.stat().st_mtime_ns for p in experiments.RESULTS.rglob("*.json")} == results
+    assert {p: p.stat().st_mtime_ns for p in records.RESULTS.rglob("*.json")} == results
 
 
 @pytest.mark.slow
@@ -98,24 +98,28 @@ def test_quick_settings_apply_to_the_quick_profile_only(tmp_path, monkeypatch):
 
 
 def test_load_results_gathers_every_seed(tmp_path, monkeypatch):
-    shipped = experiments.load_results("imagenet32-seedcnn-l2")  # committed by the full runs
-    assert sorted(shipped) == [0, 1, 2] and "final" in shipped[0]
-    monkeypatch.setattr(experiments, "RESULTS", tmp_path)
-    assert experiments.load_results("x") == {}
+    shipped = records.load_results("imagenet32-seedcnn-l2")  # committed by the full runs
+    assert sorted(shipped) == [0, 1, 2] and shipped[0].test["ab_l2"] > 0
+    monkeypatch.setattr(records, "RESULTS", tmp_path)
+    assert records.load_results("x") == {}
     (tmp_path / "seeds").mkdir()
     for seed in (0, 1, 2):
-        path = experiments.results_path("x", seed)
+        path = records.results_path("x", seed)
         assert path == (tmp_path / "x.json" if seed == 0 else tmp_path / f"seeds/x-seed{seed}.json")
-        path.write_text(json.dumps({"seed": seed, "final": {"test": {"ab_l2": 10.0 + seed}}}))
-    found = experiments.load_results("x")
-    assert sorted(found) == [0, 1, 2] and found[2]["final"]["test"]["ab_l2"] == 12.0
+        record = {"experiment": {"name": "x"}, "seed": seed, "history": [{"seconds": 60.0}]}
+        if seed != 1:  # seed 1 is an old record: no final metrics
+            record["final"] = {"test": {"ab_l2": 10.0 + seed}}
+        path.write_text(json.dumps(record))
+    found = records.load_results("x")
+    assert sorted(found) == [0, 1, 2] and found[2].test["ab_l2"] == 12.0
+    assert found[1].test == {} and found[1].epochs_run == 1 and found[1].train_minutes == 1.0
 
 
 def test_a_diverged_gan_run_says_so_and_ships_nothing(tmp_path, monkeypatch):
     from colorlib.train import TrainingDiverged
 
     monkeypatch.setattr(pretrained, "CHECKPOINTS", tmp_path / "checkpoints")
-    monkeypatch.setattr(experiments, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(records, "RESULTS", tmp_path / "results")
     calls = []
 
     def nan_after_one_step(self, batch):  # the second step of epoch 2 goes NaN

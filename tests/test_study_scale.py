@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from colorlib import data, evaluate, experiments, methods, models, pretrained, tasks, train
+from colorlib import data, evaluate, experiments, methods, models, pretrained, records, tasks, train
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,15 +67,15 @@ def test_init_from_loads_the_shipped_weights():
 
 
 def test_a_record_without_weights_takes_the_last_validation(tmp_path, monkeypatch):
-    monkeypatch.setattr(experiments, "RESULTS", tmp_path)
+    monkeypatch.setattr(records, "RESULTS", tmp_path)
     history = [{"epoch": 1, "seconds": 2.0, "val_ab_l2": 17.0, "val_psnr": 22.0},
                {"epoch": 2, "seconds": 3.0, "val_ab_l2": 16.0, "val_psnr": 23.0}]  # fmt: skip
     experiment = experiments.get("imagenet32-seedcnn-l2")
-    record = experiments.write_results(
+    record = records.write_results(
         experiment, 1, None, history, "somewhere", list(range(10)), list(range(4))
     )
-    assert record["final"]["test"] == {"ab_l2": 16.0, "psnr": 23.0, "images": 4}
-    assert record["epochs_run"] == 2 and record["train_seconds"] == 5.0
+    assert record.test == {"ab_l2": 16.0, "psnr": 23.0, "images": 4}
+    assert record.epochs_run == 2 and record.train_seconds == 5.0
     written = json.loads((tmp_path / "seeds" / "imagenet32-seedcnn-l2-seed1.json").read_text())
     assert written["device"] == "somewhere"
 

@@ -34,12 +34,16 @@ IMAGENET_CHOICES = {64: ("tinyimagenet", "imagenet64"), 32: ("tinyimagenet", "im
 """The notebooks' ImageNet photos at each size, best first: Tiny ImageNet, then the
 official Downsampled ImageNet npz (then, through :func:`load_or_sample`, the sample)."""
 
+SAMPLE_DESCRIPTION = "the bundled sample"
+"""How :func:`load_or_sample` begins its description of the sample (the fallback, or
+the sample asked for by name): ``colorlib.reproduce`` recognises sample runs by it."""
+
 _DISPLAY_NAMES = {
     "cifar10": "CIFAR-10",
     "imagenet32": "Downsampled ImageNet 32x32",
     "imagenet64": "Downsampled ImageNet 64x64",
     "tinyimagenet": "Tiny ImageNet",
-    "sample": "the bundled sample",
+    "sample": SAMPLE_DESCRIPTION,
     "imagenet-photos": "ImageNet photos",
 }
 
@@ -150,7 +154,7 @@ def load_or_sample(
                 continue
             return load_or_sample(candidate, split, root, size)
         dataset, about = load_or_sample(names[-1], split, root, size)
-        if about.startswith("the bundled sample") and len(names) > 1:
+        if about.startswith(SAMPLE_DESCRIPTION) and len(names) > 1:
             wanted = " and ".join(_DISPLAY_NAMES.get(n, n) for n in names)
             about = about.split(":")[0] + f": {wanted} not found; set COLORLIB_DATA to use them"
         return dataset, about
@@ -163,11 +167,11 @@ def load_or_sample(
         dataset = load("sample", split, root, fallback_size)
         wanted = _DISPLAY_NAMES.get(name, f"the photo folder {Path(name).name!r}")
         return dataset, (
-            f"the bundled sample ({_photo_count(dataset)}): {wanted} not found; "
+            f"{SAMPLE_DESCRIPTION} ({_photo_count(dataset)}): {wanted} not found; "
             "set COLORLIB_DATA to use it"
         )
     if name == "sample":
-        return dataset, f"the bundled sample ({_photo_count(dataset)})"
+        return dataset, f"{SAMPLE_DESCRIPTION} ({_photo_count(dataset)})"
     label = _DISPLAY_NAMES.get(name, "photos")
     colourless = getattr(dataset, "colourless", 0)
     left_out = f" ({colourless:,} colourless photos left out)" if colourless else ""

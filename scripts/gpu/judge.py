@@ -17,7 +17,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from colorlib import data, evaluate, experiments, pretrained  # noqa: E402
+from colorlib import data, evaluate, experiments, pretrained, records  # noqa: E402
 
 
 def main() -> int:
@@ -34,7 +34,7 @@ def main() -> int:
     ]  # fmt: skip
     colorizers = {name: pretrained.load(name, device=args.device) for name in names}
     correct = evaluate.judge(judge, val, colorizers, device=args.device, limit=args.limit)
-    path = experiments.RESULTS / "per_image" / "judge-tinyimagenet.pt"
+    path = records.RESULTS / "per_image" / "judge-tinyimagenet.pt"
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(correct, path)
     for name, right in correct.items():

@@ -3,7 +3,7 @@
 The Tiny ImageNet GPU call of 2026-11-29 (``scripts/gpu/tiny_runs.sh``) ran out of time
 after training: the weights and each run's ``history.json`` came back, the records
 did not. This scores each shipped model on all Tiny ImageNet val photos here (CPU),
-with its training history, through :func:`colorlib.experiments.write_results`; runs
+with its training history, through :func:`colorlib.records.write_results`; runs
 without weights (extra seeds, the 64 px poster CNN) get a record from their history.
 
     python scripts/gpu/records.py RUNS_DIR --device-name "NVIDIA H200"
@@ -21,7 +21,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from colorlib import checkpoint, data, experiments, pretrained  # noqa: E402
+from colorlib import checkpoint, data, experiments, pretrained, records  # noqa: E402
 
 
 def main() -> int:
@@ -59,17 +59,17 @@ def main() -> int:
                 if experiment.task == "labels"
                 else pretrained.load(experiment.name)
             )
-        record = experiments.write_results(
+        record = records.write_results(
             experiment, seed, model, history, args.device_name, train_set, test_set,
-            train_scored=args.train_scored, note=note,
+            colorizes=experiment.task != "labels", train_scored=args.train_scored, note=note,
         )  # fmt: skip
-        test = record["final"]["test"]
+        test = record.test
         shown = {k: round(v, 4) for k, v in test.items() if isinstance(v, float)}
         print(f"[records] {folder.name}: {len(history)} epochs, test {shown}", flush=True)
     if args.baselines:
         for size in (32, 64):
-            experiments.write_baselines("tinyimagenet", size)
-            path = experiments.baselines_path("tinyimagenet", size)
+            records.write_baselines("tinyimagenet", size)
+            path = records.baselines_path("tinyimagenet", size)
             print(f"[records] baselines at {size} px: {path}")
     return 0
 
