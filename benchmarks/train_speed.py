@@ -146,7 +146,7 @@ def regression_step(nets, batch, ctx):
 
 
 def bins_step(nets, batch, ctx):
-    """Cross-entropy over soft-encoded ab bins at the logits' grid, as ``ClassificationTask``
+    """Cross-entropy over soft-encoded ab bins at the logits' grid, as ``BinTask``
     (no rebalancing: the benchmarked experiment has none)."""
     with ctx.autocast():
         logits = nets["net"](normalize_l(batch["L"]))

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from colorlib.io import atomic_path
-from colorlib.tasks import Task, network, unwrap
+from colorlib.tasks import Task, build_network, unwrap
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -158,7 +158,7 @@ class LoadedCheckpoint:
                 "so its constructor arguments are unknown; build it yourself and load "
                 "state_dicts[name]"
             )
-        module = network(spec["class"], **spec["kwargs"])
+        module = build_network(spec["class"], **spec["kwargs"])
         module.load_state_dict(
             {
                 k: v.float() if v.is_floating_point() else v

@@ -50,9 +50,9 @@ class Experiment:
     Attributes:
         name: the weights' name (``colorlib.pretrained.load(name)``).
         notebook: the notebook that shows it (``"01"``, ``"02"``, ...).
-        task: the method, by the kind its checkpoints carry (``"regression"``,
-            ``"classification"`` for the ab bins, ``"pix2pix"``, ``"cyclegan"``,
-            ``"labels"`` for the judge; :func:`colorlib.methods.get`).
+        task: the method (``"regression"``, ``"bins"`` for the ab bins,
+            ``"pix2pix"``, ``"cyclegan"``, or ``"labels"``, the kind the judge's
+            checkpoints carry; :func:`colorlib.methods.get` accepts a method's name or kind).
         dataset: a :func:`colorlib.data.load` name.
         network, loss, dropout, width, rebalance, lr, beta, base_width, noise_channels,
             l1_weight, adversarial_weight, augment: the method's settings, as
@@ -182,13 +182,13 @@ EXPERIMENTS: dict[str, Experiment] = {
             description="Zhang et al.'s network (half width), L2 loss, Tiny ImageNet 64x64",
         ),
         Experiment(
-            "imagenet64-zhang-ce", "02", "classification", _TINY, width=_ZHANG_WIDTH, size=64,
+            "imagenet64-zhang-ce", "02", "bins", _TINY, width=_ZHANG_WIDTH, size=64,
             epochs=_IMAGENET_EPOCHS, quick=_ZHANG_QUICK,
             description="Zhang et al.'s network (half width), cross-entropy over ab bins, "
             "Tiny ImageNet 64x64",
         ),
         Experiment(
-            "imagenet64-zhang-ce-rebalanced", "02", "classification", _TINY, width=_ZHANG_WIDTH,
+            "imagenet64-zhang-ce-rebalanced", "02", "bins", _TINY, width=_ZHANG_WIDTH,
             size=64, rebalance=True, init_from="imagenet64-zhang-ce",
             epochs={"quick": 4, "full": 1}, limit={"quick": 1000, "full": 6_000},
             quick={**_ZHANG_QUICK, "init_from": None},

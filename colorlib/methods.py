@@ -17,7 +17,7 @@ field's help says otherwise):
                 directly, with L2 / Smooth L1 / L1 (:class:`~colorlib.tasks.RegressionTask`)
 ``bins``        Zhang et al. 2016: cross-entropy over quantised ab bins, optionally
                 class-rebalanced, decoded by annealed mean
-                (:class:`~colorlib.tasks.ClassificationTask`)
+                (:class:`~colorlib.tasks.BinTask`)
 ``pix2pix``     Isola et al. 2017: U-Net + PatchGAN, adversarial + lambda L1, and its
                 ablations (:class:`~colorlib.tasks.Pix2PixTask`)
 ``cyclegan``    Zhu et al. 2017: unpaired gray <-> colour on two disjoint halves of the
@@ -53,14 +53,14 @@ from colorlib import losses, models
 from colorlib.gamut import ABGamut
 from colorlib.tasks import (
     SMOOTH_L1_BETA,
-    ClassificationTask,
+    BinTask,
     CycleGANTask,
     LabelTask,
     Pix2PixTask,
     RegressionTask,
     Task,
     UnpairedDataset,
-    network,
+    build_network,
     split_halves,
 )
 
@@ -170,9 +170,9 @@ class Method:
 
 def _regression(s: RegressionSettings, image_size: int, prior, classes: int) -> Task:
     if s.network == "SeedCNN":
-        net = network("SeedCNN", image_size=image_size, dropout=s.dropout)
+        net = build_network("SeedCNN", image_size=image_size, dropout=s.dropout)
     elif s.network == "ZhangNet":
-        net = network("ZhangNet", width=s.width)
+        net = build_network("ZhangNet", width=s.width)
     else:
         raise ValueError(f"regression trains SeedCNN or ZhangNet, not {s.network!r}")
     return RegressionTask(net, loss=s.loss, lr=s.lr, beta=s.beta)
@@ -180,17 +180,17 @@ def _regression(s: RegressionSettings, image_size: int, prior, classes: int) -> 
 
 def _bins(s: BinSettings, image_size: int, prior, classes: int) -> Task:
     gamut = ABGamut()
-    net = network("ZhangNet", width=s.width, bins=gamut.Q)
-    return ClassificationTask(net, gamut=gamut, prior=prior if s.rebalance else None, lr=s.lr)
+    net = build_network("ZhangNet", width=s.width, bins=gamut.Q)
+    return BinTask(net, gamut=gamut, prior=prior if s.rebalance else None, lr=s.lr)
 
 
 def _critic(image_size: int, in_channels: int) -> torch.nn.Module:
     n_layers = models.PatchDiscriminator.for_image_size(image_size).n_layers
-    return network("PatchDiscriminator", in_channels=in_channels, n_layers=n_layers)
+    return build_network("PatchDiscriminator", in_channels=in_channels, n_layers=n_layers)
 
 
 def _pix2pix(s: Pix2PixSettings, image_size: int, prior, classes: int) -> Task:
-    G = network(
+    G = build_network(
         "UNetGenerator", image_size=image_size, base_width=s.base_width,
         noise_channels=s.noise_channels,
     )  # fmt: skip
@@ -201,16 +201,16 @@ def _pix2pix(s: Pix2PixSettings, image_size: int, prior, classes: int) -> Task:
 
 
 def _cyclegan(s: CycleGANSettings, image_size: int, prior, classes: int) -> Task:
-    G = network("ResnetGenerator", in_channels=1, out_channels=2, base_width=s.base_width)
-    F_ = network("ResnetGenerator", in_channels=3, out_channels=1, base_width=s.base_width)
+    G = build_network("ResnetGenerator", in_channels=1, out_channels=2, base_width=s.base_width)
+    F_ = build_network("ResnetGenerator", in_channels=3, out_channels=1, base_width=s.base_width)
     return CycleGANTask(G, F_, _critic(image_size, 3), _critic(image_size, 1), lr=s.lr)
 
 
 def _judge(s: JudgeSettings, image_size: int, prior, classes: int) -> Task:
     if s.network == "CifarClassifier" and classes == 10:
-        net = network("CifarClassifier")
+        net = build_network("CifarClassifier")
     else:
-        net = network(s.network, classes=classes)
+        net = build_network(s.network, classes=classes)
     return LabelTask(net, lr=s.lr, augment=s.augment)
 
 

@@ -4,7 +4,7 @@ The split
 ---------
 A **task** (:mod:`colorlib.tasks`) owns its networks, optimizers and losses, and
 knows one step of its method: ``RegressionTask`` (L2 / Smooth L1 / L1 on ab),
-``ClassificationTask`` (cross-entropy over ab bins, Zhang et al. 2016),
+``BinTask`` (cross-entropy over ab bins, Zhang et al. 2016),
 ``Pix2PixTask`` (conditional GAN, Isola et al. 2017) and ``CycleGANTask`` (Zhu et
 al. 2017). :func:`fit` owns
 everything else, once: epochs, DataLoader and shuffling, device, mixed precision,

@@ -722,7 +722,7 @@ def your_own_loss() -> _Cells:
 
         colorlib's training engine accepts **your** loss function:
 
-        - `colorlib.tasks.ClassificationTask(model, loss=fn)` calls
+        - `colorlib.tasks.BinTask(model, loss=fn)` calls
           `fn(logits, target, weights)` with logits `(N, Q, s, s)`, the soft-encoded
           target `(N, Q, s, s)` (sums to 1 over Q) and per-pixel rebalancing weights
           `(N, s, s)`, or `None` when the task has no prior;
@@ -962,7 +962,7 @@ def your_own_loss() -> _Cells:
         **Train.** Build Zhang et al.'s network at a quarter of its width with a head of
         Q logits, `colorlib.models.ZhangNet(width=0.25, bins=gamut.Q)` (seed torch with
         `torch.manual_seed(0)` first, so everybody starts from the same weights), wrap
-        it in `colorlib.tasks.ClassificationTask(network, gamut=gamut,
+        it in `colorlib.tasks.BinTask(network, gamut=gamut,
         loss=rebalanced_cross_entropy)` and train it with
         `colorlib.train.fit(task, train_set, epochs=EPOCHS, batch_size=32, seed=0,
         device=DEVICE, progress=False)`. Keep the history `fit` returns in `history`.
@@ -985,7 +985,7 @@ def your_own_loss() -> _Cells:
         ### BEGIN SOLUTION
         torch.manual_seed(0)
         network = colorlib.models.ZhangNet(width=0.25, bins=gamut.Q)
-        task = colorlib.tasks.ClassificationTask(
+        task = colorlib.tasks.BinTask(
             network, gamut=gamut, loss=rebalanced_cross_entropy
         )
         history = colorlib.train.fit(task, train_set, epochs=EPOCHS, batch_size=32, seed=0,

@@ -33,7 +33,7 @@ from colorlib.experiments import EXPERIMENTS  # noqa: E402
 
 SEEDED = tuple(f"imagenet32-seedcnn-{loss}" for loss in ("l2", "l2-dropout", "smoothl1"))
 """Experiments also trained with the extra ``--seeds`` (the poster's three losses)."""
-RANK = {"cyclegan": 0, "pix2pix": 1, "labels": 2, "classification": 3, "regression": 4}
+RANK = {"cyclegan": 0, "pix2pix": 1, "labels": 2, "bins": 3, "regression": 4}
 """Job order: the longest first (GANs, the judge, the wide 64 px networks, the rest)."""
 
 

@@ -1,4 +1,4 @@
-"""The public hook for your own loss or network (RegressionTask / ClassificationTask).
+"""The public hook for your own loss or network (RegressionTask / BinTask).
 
 Checks that a callable loss is the loss that is optimised, that it trains through the
 same ``fit()`` and checkpoints under a plain name, and that the README's example runs
@@ -17,7 +17,7 @@ from torch import nn
 from colorlib import losses, methods, train
 from colorlib.gamut import ABGamut
 from colorlib.lab import rgb_to_lab, split_lab
-from colorlib.tasks import ClassificationTask, RegressionTask
+from colorlib.tasks import BinTask, RegressionTask
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -71,8 +71,8 @@ def test_callable_bin_loss_gets_logits_targets_and_weights():
     torch.manual_seed(0)
     net = _TinyNet(gamut.Q)
     prior = torch.full((gamut.Q,), 1.0 / gamut.Q)
-    custom = ClassificationTask(net, gamut=gamut, prior=prior, loss=weighted_ce)
-    default = ClassificationTask(net, gamut=gamut, prior=prior)
+    custom = BinTask(net, gamut=gamut, prior=prior, loss=weighted_ce)
+    default = BinTask(net, gamut=gamut, prior=prior)
     batch = _batch()
     ours, _ = custom._loss(batch)
     reference, _ = default._loss(batch)

@@ -23,12 +23,12 @@ from colorlib.checkpoint import export_weights, load_checkpoint
 from colorlib.gamut import ABGamut
 from colorlib.lab import rgb_to_lab, split_lab
 from colorlib.tasks import (
-    ClassificationTask,
+    BinTask,
     CycleGANTask,
     Pix2PixTask,
     RegressionTask,
     UnpairedDataset,
-    network,
+    build_network,
     split_halves,
 )
 from colorlib.train import TrainingDiverged, fit, resolve_device
@@ -95,7 +95,7 @@ def quiet(**kwargs):
 
 def test_regression_loss_falls_on_real_photos(photos32, tmp_path):
     torch.manual_seed(0)
-    task = RegressionTask(network("SeedCNN", image_size=32), loss="l2", lr=3e-4)
+    task = RegressionTask(build_network("SeedCNN", image_size=32), loss="l2", lr=3e-4)
     data = Photos(torch.cat([sample_rgb("train", 28), photos32]))
     history = fit(task, data, val_set(), epochs=5, batch_size=8, **quiet())
     losses = [h["train_loss"] for h in history]
@@ -116,7 +116,7 @@ def test_classification_loss_falls_with_rebalancing():
     gamut = ABGamut()
     data = train_set(32)
     prior = gamut.prior(torch.stack([data[i]["ab"] for i in range(len(data))]))
-    task = ClassificationTask(models.ZhangNet(width=0.25, bins=gamut.Q), gamut, prior=prior)
+    task = BinTask(models.ZhangNet(width=0.25, bins=gamut.Q), gamut, prior=prior)
     history = fit(task, data, val_set(8), epochs=8, batch_size=8, **quiet())
     losses = [h["train_loss"] for h in history]
     assert losses[-1] < 0.8 * losses[0], losses
@@ -126,7 +126,7 @@ def test_classification_loss_falls_with_rebalancing():
 
 def test_pix2pix_runs_and_writes_history(tmp_path):
     torch.manual_seed(0)
-    G = network("UNetGenerator", image_size=32, base_width=16)
+    G = build_network("UNetGenerator", image_size=32, base_width=16)
     D = models.PatchDiscriminator.for_image_size(32, base_width=16)
     history = fit(
         Pix2PixTask(G, D),
@@ -176,7 +176,7 @@ def test_cyclegan_runs_a_few_steps(tmp_path):
 
 def _resume_task() -> RegressionTask:
     torch.manual_seed(0)  # the same initial weights every time
-    return RegressionTask(network("SeedCNN", image_size=32, dropout=0.1), lr=1e-3)
+    return RegressionTask(build_network("SeedCNN", image_size=32, dropout=0.1), lr=1e-3)
 
 
 def _metrics(history: list[dict]) -> np.ndarray:
@@ -216,7 +216,7 @@ def test_resume_matches_an_uninterrupted_run(tmp_path):
 
 def test_resume_refuses_another_task(tmp_path):
     fit(_resume_task(), train_set(8), epochs=1, batch_size=4, checkpoint_dir=tmp_path, **quiet())
-    other = RegressionTask(network("SeedCNN", image_size=32))
+    other = RegressionTask(build_network("SeedCNN", image_size=32))
     with pytest.raises(ValueError, match="different task"):
         fit(other, train_set(8), epochs=2, batch_size=4, checkpoint_dir=tmp_path, **quiet())
 
@@ -308,7 +308,7 @@ class NaNAtStep(RegressionTask):
 
 def test_nan_stops_training_and_keeps_last_good_checkpoint(tmp_path):
     torch.manual_seed(0)
-    task = NaNAtStep(network("SeedCNN", image_size=32), bad_step=7)  # epoch 2, step 3
+    task = NaNAtStep(build_network("SeedCNN", image_size=32), bad_step=7)  # epoch 2, step 3
     with pytest.raises(TrainingDiverged, match=r"loss = nan at epoch 2, step 3") as info:
         fit(
             task,
@@ -331,7 +331,7 @@ def test_nan_stops_training_and_keeps_last_good_checkpoint(tmp_path):
 
 def test_huge_learning_rate_diverges(tmp_path):
     torch.manual_seed(0)
-    task = RegressionTask(network("SeedCNN", image_size=32), lr=1e10)
+    task = RegressionTask(build_network("SeedCNN", image_size=32), lr=1e10)
     with pytest.raises(TrainingDiverged, match="training diverged"):
         fit(
             task,
@@ -350,7 +350,7 @@ def test_huge_learning_rate_diverges(tmp_path):
 
 def test_checkpoint_format_history_and_export(tmp_path):
     torch.manual_seed(0)
-    task = RegressionTask(network("SeedCNN", image_size=32), loss="smooth_l1")
+    task = RegressionTask(build_network("SeedCNN", image_size=32), loss="smooth_l1")
     history = fit(
         task,
         train_set(8),
@@ -407,7 +407,7 @@ def test_checkpoint_every_k_epochs_and_always_the_last(tmp_path):
         epoch = torch.load(last, weights_only=True)["epoch"] if last.exists() else None
         saved_epochs.append(epoch)
 
-    task = RegressionTask(network("SeedCNN", image_size=32))
+    task = RegressionTask(build_network("SeedCNN", image_size=32))
     fit(task, train_set(8), epochs=5, batch_size=4, checkpoint_dir=tmp_path,
         checkpoint_every=2, callbacks=[note], **quiet())  # fmt: skip
     assert saved_epochs == [None, 2, 2, 4, 5]

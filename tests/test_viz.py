@@ -103,7 +103,7 @@ NOTEBOOK_NAMES = {
         "cifar10-seedcnn-l2", "imagenet32-seedcnn-l2", "imagenet32-seedcnn-l2-dropout",
         "imagenet32-seedcnn-smoothl1", "imagenet64-zhang-l2", "cifar10-pix2pix-l1",
     ],
-    "classification": [
+    "bins": [
         "cross-entropy", "CE rebalanced", "Zhang, CE", "Zhang, CE rebal.", "Zhang et al. (full)",
         "imagenet64-zhang-ce", "imagenet64-zhang-ce-rebalanced",
     ],
@@ -164,7 +164,7 @@ def test_plot_metric_bars_colours_bars_by_family_and_shows_fractions_in_percent(
     (legend,) = fig.legends
     assert [t.get_text() for t in legend.get_texts()] == [
         viz.FAMILY_LABELS[f]
-        for f in ("baseline", "regression", "classification", "cgan", "cyclegan", "other")
+        for f in ("baseline", "regression", "bins", "cgan", "cyclegan", "other")
     ]
 
 

@@ -5,7 +5,7 @@ A task owns its networks, optimizers and losses and knows one step of its method
 resumption, DDP). The tasks:
 
 - :class:`RegressionTask`: L2 / Smooth L1 / L1 on normalised ab (the poster's CNNs);
-- :class:`ClassificationTask`: cross-entropy over ab bins, optional class
+- :class:`BinTask`: cross-entropy over ab bins, optional class
   rebalancing, annealed-mean decoding (Zhang et al. 2016);
 - :class:`Pix2PixTask`: conditional GAN, adversarial + lambda * L1 (Isola et al. 2017);
 - :class:`CycleGANTask`: unpaired gray <-> colour with cycle and identity losses
@@ -21,14 +21,14 @@ classifier :class:`LabelTask` in :mod:`colorlib.tasks.labels`. This package only
 hands their names on.
 """
 
-from colorlib.tasks.base import Task, network, unwrap
+from colorlib.tasks.base import Task, build_network, unwrap
 from colorlib.tasks.gans import CycleGANTask, ImagePool, Pix2PixTask, UnpairedDataset, split_halves
 from colorlib.tasks.labels import LabelTask, augment_photos
-from colorlib.tasks.regression import SMOOTH_L1_BETA, ClassificationTask, RegressionTask
+from colorlib.tasks.regression import SMOOTH_L1_BETA, BinTask, RegressionTask
 
 __all__ = [
     "SMOOTH_L1_BETA",
-    "ClassificationTask",
+    "BinTask",
     "CycleGANTask",
     "ImagePool",
     "LabelTask",
@@ -37,7 +37,7 @@ __all__ = [
     "Task",
     "UnpairedDataset",
     "augment_photos",
-    "network",
+    "build_network",
     "split_halves",
     "unwrap",
 ]

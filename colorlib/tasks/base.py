@@ -22,13 +22,13 @@ from colorlib.colorizer import Colorizer
 from colorlib.gamut import ANNEAL_T
 from colorlib.lab import normalize_l
 
-__all__ = ["OneNetworkTask", "Task", "adam", "network", "unwrap"]
+__all__ = ["OneNetworkTask", "Task", "adam", "build_network", "unwrap"]
 
 
-def network(name: str, **kwargs: Any) -> nn.Module:
+def build_network(name: str, **kwargs: Any) -> nn.Module:
     """Build ``colorlib.models.<name>(**kwargs)`` and remember how, for checkpoints.
 
-    >>> net = network("SeedCNN", image_size=32)
+    >>> net = build_network("SeedCNN", image_size=32)
     >>> net.colorlib_spec
     {'class': 'SeedCNN', 'kwargs': {'image_size': 32}}
     """

@@ -1,5 +1,5 @@
 """The poster's colorizers, one network on one loss: :class:`RegressionTask`
-(L2 / Smooth L1 / L1 on normalised ab) and :class:`ClassificationTask` (cross-entropy
+(L2 / Smooth L1 / L1 on normalised ab) and :class:`BinTask` (cross-entropy
 over the ab bins of :class:`colorlib.gamut.ABGamut`, optional class rebalancing,
 annealed-mean decoding; Zhang et al. 2016). Both train a network whose output may
 lie on a coarser grid (``output_stride``): their targets are average-pooled to it.
@@ -19,7 +19,7 @@ from colorlib.gamut import ANNEAL_T, ABGamut, rebalance_weights
 from colorlib.lab import AB_SCALE, normalize_ab, normalize_l
 from colorlib.tasks.base import OneNetworkTask, adam
 
-__all__ = ["SMOOTH_L1_BETA", "ClassificationTask", "RegressionTask"]
+__all__ = ["SMOOTH_L1_BETA", "BinTask", "RegressionTask"]
 
 
 # Smooth L1's knee for the study: 1 Lab unit (PyTorch's default beta = 1, had the poster
@@ -77,7 +77,7 @@ class RegressionTask(OneNetworkTask):
         return self.loss_fn(pred.float(), target), pred
 
 
-class ClassificationTask(OneNetworkTask):
+class BinTask(OneNetworkTask):
     """Classify each pixel's ab into Q bins (Zhang et al. 2016); decode by annealed mean.
 
     Targets: true ab average-pooled to the logit grid (``output_stride``), then

@@ -15,7 +15,7 @@ Families:
 - ``"regression"``: networks that regress ab with a per-pixel loss: L2, L2 +
   dropout, Smooth L1, L1 (SeedCNN, Zhang's network trained with L2, and the
   pix2pix U-Net trained with L1 alone, the paper's "L1 only" ablation).
-- ``"classification"``: cross-entropy over ab bins (Zhang et al.), with or
+- ``"bins"``: cross-entropy over ab bins (Zhang et al.), with or
   without class rebalancing.
 - ``"cgan"``: pix2pix, a conditional GAN (with or without its L1 term or a noise
   input).
@@ -43,7 +43,7 @@ FAMILY_COLOURS = MappingProxyType(
     {
         "baseline": "#8c8c8c",  # mid grey
         "regression": "#0072b2",  # blue
-        "classification": "#e69f00",  # orange
+        "bins": "#e69f00",  # orange
         "cgan": "#cc79a7",  # reddish purple
         "cyclegan": "#d55e00",  # vermilion
         "truth": "#000000",  # black
@@ -56,7 +56,7 @@ FAMILY_LABELS = MappingProxyType(
     {
         "baseline": "baseline (gray guess, mean colouring)",
         "regression": "regression (L2, L1, Smooth L1)",
-        "classification": "ab bins, cross-entropy (Zhang et al.)",
+        "bins": "ab bins, cross-entropy (Zhang et al.)",
         "cgan": "pix2pix (conditional GAN)",
         "cyclegan": "CycleGAN (unpaired)",
         "truth": "ground truth",
@@ -66,7 +66,7 @@ FAMILY_LABELS = MappingProxyType(
 """Family -> its name in a legend."""
 
 _ADVERSARIAL = {"cgan", "gan", "adversarial", "patchgan"}
-_CROSS_ENTROPY = {"ce", "cross", "entropy", "crossentropy", "rebal", "rebalanced", "classification"}
+_CROSS_ENTROPY = {"ce", "cross", "entropy", "crossentropy", "rebal", "rebalanced", "bins"}
 _REGRESSION = {"l1", "l2", "smooth", "smoothl1", "mse", "regression", "dropout", "seedcnn"}
 _REGRESSION |= {"cnn", "unet"}
 
@@ -83,7 +83,7 @@ def model_family(name: str) -> str:
     4. "cgan", "gan" or "adversarial", or "pix2pix" without "l1" -> ``"cgan"``
        ("pix2pix ... l1" without an adversarial word is the L1-only U-Net);
     5. "ce", "cross-entropy", "rebal(anced)", or "zhang" with no regression word ->
-       ``"classification"``;
+       ``"bins"``;
     6. "l1", "l2", "smooth", "dropout", "seedcnn", "cnn", "unet", "mse" ->
        ``"regression"``;
     7. anything else -> ``"other"``.
@@ -93,7 +93,7 @@ def model_family(name: str) -> str:
             ``"Smooth L1"``, ``"cifar10-pix2pix-l1"``, ``"mean colouring (64 px)"``.
 
     Returns:
-        ``"baseline"``, ``"regression"``, ``"classification"``, ``"cgan"``,
+        ``"baseline"``, ``"regression"``, ``"bins"``, ``"cgan"``,
         ``"cyclegan"``, ``"truth"`` or ``"other"``.
     """
     words = set(re.findall(r"[a-z0-9]+", str(name).lower()))
@@ -106,7 +106,7 @@ def model_family(name: str) -> str:
     if words & _ADVERSARIAL or ("pix2pix" in words and "l1" not in words):
         return "cgan"
     if words & _CROSS_ENTROPY or ("zhang" in words and not words & _REGRESSION):
-        return "classification"
+        return "bins"
     if words & _REGRESSION or "pix2pix" in words:
         return "regression"
     return "other"
