@@ -145,7 +145,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _colorize(args: argparse.Namespace) -> int:
     from colorlib import pretrained
-    from colorlib.colorizer import colorize_file, plan_outputs
+    from colorlib.photo_files import colorize_file, plan_outputs
 
     model = pretrained.load(args.model, device=args.device)
     out_dir = Path(args.out_dir)

@@ -20,7 +20,8 @@ import colorlib.colorizer
 from colorlib import methods, pretrained
 from colorlib.__main__ import main
 from colorlib.checkpoint import export_weights
-from colorlib.colorizer import Colorizer, colorize, open_image, predict_ab
+from colorlib.colorizer import Colorizer, colorize, predict_ab
+from colorlib.photo_files import open_image
 
 
 @pytest.fixture(scope="module")
@@ -287,7 +288,7 @@ def test_open_image_takes_big_photos_and_refuses_absurd_ones(tmp_path, monkeypat
     ):
         open_image(tmp_path / "absurd.png")
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)
-    monkeypatch.setattr(colorlib.colorizer, "max_pixels", lambda: 2000)  # our own check
+    monkeypatch.setattr(colorlib.photo_files, "max_pixels", lambda: 2000)  # our own check
     with pytest.raises(
         colorlib.data.BadImageError, match=r"more than 2,000 pixels \(50x50 = 2,500\)"
     ):

@@ -31,9 +31,10 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 
 from colorlib import metrics
-from colorlib.colorizer import colorize, device_of, open_image, predict_ab
+from colorlib.colorizer import colorize, device_of, predict_ab
 from colorlib.data import to_rgb_array
 from colorlib.lab import lab_to_rgb, merge_lab, rgb_to_lab, split_lab
+from colorlib.photo_files import open_image
 
 __all__ = [
     "BASELINES",
