@@ -13,11 +13,13 @@ Public API (see each module's docstring for shapes, ranges and units):
 - :func:`colorize` any photo with a :class:`Colorizer`
 - datasets (CIFAR-10, Downsampled ImageNet, photo folders, the bundled sample): :mod:`colorlib.data`
 
-Every name below is imported on first use (PEP 562 ``__getattr__``), so ``import
-colorlib`` and ``python -m colorlib --help`` do not load torch.
+Every name below, and every submodule (``colorlib.lab``, ``colorlib.records``, ...), is
+imported on first use (PEP 562 ``__getattr__``), so ``import colorlib`` alone does not
+load torch.
 """
 
 import importlib
+import importlib.util
 
 __version__ = "0.1.0"
 
@@ -51,12 +53,13 @@ _HOMES = {"Colorizer": "colorizer", "colorize": "colorizer", **dict.fromkeys(_LA
 
 
 def __getattr__(name: str):
-    if name not in __all__:
-        raise AttributeError(f"module 'colorlib' has no attribute {name!r}")
+    """``colorlib.NAME``: a public function or class, or any submodule, imported now."""
     if name in _HOMES:
         value = getattr(importlib.import_module(f"colorlib.{_HOMES[name]}"), name)
-    else:
+    elif not name.startswith("_") and importlib.util.find_spec(f"colorlib.{name}") is not None:
         value = importlib.import_module(f"colorlib.{name}")
+    else:
+        raise AttributeError(f"module 'colorlib' has no attribute {name!r}")
     globals()[name] = value
     return value
 

@@ -14,7 +14,7 @@ Two kinds of file, both read by :func:`load_checkpoint` with
   them into colorizers.
 
 :class:`LoadedCheckpoint` ``.build()`` rebuilds the network from its recorded class
-and constructor arguments (:func:`colorlib.tasks.network`). This module imports
+and constructor arguments (:func:`colorlib.tasks.build_network`). This module imports
 neither the training engine nor the data, so reading weights costs neither.
 """
 
@@ -154,8 +154,9 @@ class LoadedCheckpoint:
         spec = self.networks[name]
         if spec["kwargs"] is None:
             raise ValueError(
-                f"network {name!r} ({spec['class']}) was not built with colorlib.tasks.network, "
-                "so its constructor arguments are unknown; build it yourself and load "
+                f"network {name!r} ({spec['class']}) was not built with "
+                "colorlib.tasks.build_network, so its constructor arguments are unknown; "
+                "build it yourself and load "
                 "state_dicts[name]"
             )
         module = build_network(spec["class"], **spec["kwargs"])

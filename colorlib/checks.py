@@ -23,10 +23,14 @@ def _prefix(what: str) -> str:
     return f"{what}: " if what else ""
 
 
-def tensor(x: object, name: str, what: str = "") -> torch.Tensor:
-    """``x`` itself if it is a torch.Tensor, else TypeError naming ``name`` (in ``what``)."""
+def tensor(x: object, name: str, what: str = "", shape: str = "") -> torch.Tensor:
+    """``x`` itself if it is a torch.Tensor, else TypeError naming ``name`` (in ``what``)
+    and, when given, the ``shape`` it must have."""
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{_prefix(what)}{name} must be a torch.Tensor, got {type(x).__name__}")
+        shaped = f" shaped {shape}" if shape else ""
+        raise TypeError(
+            f"{_prefix(what)}{name} must be a torch.Tensor{shaped}, got {type(x).__name__}"
+        )
     return x
 
 
@@ -54,16 +58,16 @@ def image_batch(
         ``x`` unchanged.
 
     Raises:
-        TypeError: not a tensor. ValueError: wrong shape, or an integer dtype when
-        ``floating`` is set.
+        TypeError: not a tensor, or an integer dtype when ``floating`` is set.
+        ValueError: the wrong shape.
     """
-    x = tensor(x, name, what)
     shape = f"({leading}, {'C' if channels is None else channels}, H, W)"
+    x = tensor(x, name, what, shape)
     rank_ok = x.dim() == 4 if leading == "N" else x.dim() >= 3
     if not rank_ok or (channels is not None and x.shape[-3] != channels):
         raise ValueError(f"{_prefix(what)}{name} must be shaped {shape}, got {tuple(x.shape)}")
     if floating and not x.is_floating_point():
-        raise ValueError(f"{_prefix(what)}{name} must be floating point, got {x.dtype}")
+        raise TypeError(f"{_prefix(what)}{name} must be floating point, got {x.dtype}")
     return x
 
 

@@ -353,8 +353,7 @@ def run(
             checkpoint.export_weights(task, path, image_size, experiment.description)
         records.write_results(
             experiment, seed, _scored_network(task), history, _device_name(task.device),
-            paired_train_set, val_set, colorizes=method.colorizes, device=task.device,
-            train_scored=records.TRAIN_SCORED,
+            paired_train_set, val_set, device=task.device, train_scored=records.TRAIN_SCORED,
         )  # fmt: skip
     return task, history, image_size
 

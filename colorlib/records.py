@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from colorlib import data, evaluate
+from colorlib import data, evaluate, methods
 from colorlib.gamut import ABGamut
 
 __all__ = [
@@ -112,11 +112,6 @@ class RunRecord:
         return self.final.get("train", {})
 
     @property
-    def planned_epochs(self) -> int:
-        """The full profile's epoch count the experiment asked for."""
-        return int(self.experiment["epochs"]["full"])
-
-    @property
     def train_minutes(self) -> float:
         """Training wall time in minutes."""
         return self.train_seconds / 60
@@ -185,7 +180,7 @@ def write_results(
     train_set,
     test_set,
     *,
-    colorizes: bool = True,
+    colorizes: bool | None = None,
     device: str | torch.device = "cpu",
     train_scored: int | None = None,
     note: str | None = None,
@@ -201,13 +196,16 @@ def write_results(
         device_name: where it was trained (for the record).
         train_set, test_set: the run's data; the train metrics use
             ``train_scored`` random training photos (default: as many as test photos).
-        colorizes: False for the photo classifier that judges colorizations.
+        colorizes: whether ``model`` is a colorizer; None: as the experiment's method
+            declares (:func:`colorlib.methods.get`; False for the judge).
         device: where to score.
         note: a line stored in the record (e.g. how it was made).
 
     Returns:
         The record written to :func:`results_path`.
     """
+    if colorizes is None:
+        colorizes = methods.get(experiment.task).colorizes
     prior, test_values = None, None
     if model is None:  # weights not kept: the last epoch's validation is the final score
         last = history[-1]

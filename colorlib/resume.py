@@ -21,7 +21,7 @@ lr_schedule, patience, drop_last, train_images), "epoch": epochs completed, "ste
 optimizer steps, "rng": {"torch", "numpy", "python", "cuda"} as tensors, "history":
 list of dicts}``. Resuming with another task config or other "run" settings is
 refused (only the epoch count may change): it would mix two configurations. Constructor
-kwargs are known when a network was built with :func:`colorlib.tasks.network`; otherwise
+kwargs are known when a network was built with :func:`colorlib.tasks.build_network`; otherwise
 ``None`` and the caller rebuilds it. :mod:`colorlib.checkpoint` holds the format:
 ``export_weights`` writes the same header with compact weights of the predicting
 network only (``"colorlib.weights/2"``: int8 matrices, fp16 rest), and

@@ -14,7 +14,7 @@ resumption, DDP). The tasks:
 Every task predicts through the same :class:`colorlib.colorizer.Colorizer`, so
 evaluation and shipped weights behave alike whatever the method.
 
-Where they live: the :class:`Task` contract, :func:`network` and :func:`unwrap` in
+Where they live: the :class:`Task` contract, :func:`build_network` and :func:`unwrap` in
 :mod:`colorlib.tasks.base`; regression and ab bins in :mod:`colorlib.tasks.regression`;
 pix2pix, CycleGAN and their unpaired data in :mod:`colorlib.tasks.gans`; the photo
 classifier :class:`LabelTask` in :mod:`colorlib.tasks.labels`. This package only

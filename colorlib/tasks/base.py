@@ -2,7 +2,7 @@
 
 A :class:`Task` owns its networks (``nets``), optimizers and plain ``config`` and
 knows one step of its method; :func:`colorlib.train.fit` owns everything else. This
-module also holds what every task shares: :func:`network` (build a model and record
+module also holds what every task shares: :func:`build_network` (build a model and record
 how, for checkpoints), :func:`unwrap` (the network inside a DDP wrapper),
 :func:`adam` and :class:`OneNetworkTask` (one network ``"net"`` on one loss, the
 base of the regression, bin and label tasks).
@@ -99,7 +99,7 @@ class Task:
 
     def eval_step(self, batch: dict) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """Validation losses (0-dim) and the predicted ab ``(N, 2, S, S)`` in Lab units
-        (None for a task that predicts no colour, :class:`LabelTask`)."""
+        (None for a task that predicts no colour, :class:`~colorlib.tasks.labels.LabelTask`)."""
         raise NotImplementedError
 
     def colorizer(self) -> Colorizer:

@@ -61,7 +61,7 @@ def main() -> int:
             )
         record = records.write_results(
             experiment, seed, model, history, args.device_name, train_set, test_set,
-            colorizes=experiment.task != "labels", train_scored=args.train_scored, note=note,
+            train_scored=args.train_scored, note=note,
         )  # fmt: skip
         test = record.test
         shown = {k: round(v, 4) for k, v in test.items() if isinstance(v, float)}
