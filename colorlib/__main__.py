@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from colorlib.profiles import PROFILES
+from colorlib.profiles import PRECISIONS, PROFILES
 
 
 def _positive_int(text: str) -> int:
@@ -83,7 +83,7 @@ def _train_experiment(args: argparse.Namespace) -> int:
     try:
         _, history, _ = experiments.run(
             experiment, args.profile, device=args.device, seed=args.seed,
-            progress=not args.no_progress, amp=not args.no_amp, time_limit=_seconds(args),
+            progress=not args.no_progress, precision=args.precision, time_limit=_seconds(args),
         )  # fmt: skip
     except KeyboardInterrupt:
         raise _interrupted(run_dir) from None
@@ -126,13 +126,13 @@ def _train(args: argparse.Namespace) -> int:
         description=args.description or f"{what} on {args.dataset}",
         batch_size=args.batch_size, epochs=dict.fromkeys(experiments.PROFILES, args.epochs),
         limit=dict.fromkeys(experiments.PROFILES, args.limit), size=args.size,
-        plateau=args.plateau, ship=False, **settings,
+        lr_schedule=args.lr_schedule, ship=False, **settings,
     )  # fmt: skip
     out = Path(args.out) if args.out else _default_out(name, args.seed)
     try:
         _, history, _ = experiments.run(
             experiment, checkpoint_dir=out, export=args.export, device=args.device,
-            seed=args.seed, progress=not args.no_progress, amp=not args.no_amp,
+            seed=args.seed, progress=not args.no_progress, precision=args.precision,
             time_limit=_seconds(args),
         )  # fmt: skip
     except KeyboardInterrupt:
@@ -285,8 +285,8 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     fit.add_argument(
         "--experiment", metavar="NAME",
         help="train one of the study's experiments (colorlib.experiments) with its own "
-        "settings; only --profile, --device, --seed, --no-amp, --max-minutes and --no-progress "
-        "apply "
+        "settings; only --profile, --device, --precision, --seed, --max-minutes and "
+        "--no-progress apply "
         "(full runs with --seed other than 0 write results only, under data/results/seeds/)",
     )  # fmt: skip
     fit.add_argument(
@@ -309,7 +309,16 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     _add_settings(fit, chosen)
     fit.add_argument("--epochs", type=_positive_int, default=10, help="total epochs (default 10)")
     fit.add_argument("--batch-size", type=_positive_int, default=200, help="default 200 (poster)")
-    fit.add_argument("--plateau", action="store_true", help="decay lr 10x on plateau, to 1e-4")
+    schedule = fit.add_mutually_exclusive_group()
+    schedule.add_argument(
+        "--lr-schedule", choices=["plateau", "cosine"],
+        help="plateau: lr x 0.1 when the val loss stalls, down to 1e-4 (the poster); cosine: "
+        "down to 1%% of --lr over --epochs (a run sized to a budget); default constant",
+    )  # fmt: skip
+    schedule.add_argument(
+        "--plateau", dest="lr_schedule", action="store_const", const="plateau",
+        help="the same as --lr-schedule plateau",
+    )  # fmt: skip
     fit.add_argument("--limit", type=_positive_int, help="use N random training images")
     fit.add_argument(
         "--out",
@@ -326,8 +335,11 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     fit.add_argument("--no-progress", action="store_true", help="hide progress bars")
     fit.add_argument(
-        "--no-amp", action="store_true", help="no float16 mixed precision on CUDA (default: on)"
-    )
+        "--precision", choices=PRECISIONS, default="auto",
+        help="arithmetic of the forward passes: auto (default: bf16 on a CPU with AMX or "
+        "AVX512-BF16 and on recent GPUs, fp16 on older GPUs, else fp32), fp32, bf16, or "
+        "fp16 (CUDA only); weights stay float32, and a run resumes only in its own precision",
+    )  # fmt: skip
     fit.add_argument(
         "--max-minutes", type=float, metavar="M",
         help="start no new epoch after M minutes of training (the run ends early, "

@@ -1,7 +1,9 @@
-"""Where a run computes and how it stays reproducible: device choice and seeding.
+"""Where a run computes, in which precision, and how it stays reproducible.
 
 :func:`resolve_device` turns ``"auto"`` or a device name into a torch device that
 this machine really has (a one-line ValueError otherwise, before any data loads);
+:func:`resolve_precision` picks the arithmetic of the forward passes (bfloat16 where
+the hardware runs it natively, float32 elsewhere);
 :func:`seed_everything` seeds python, numpy and torch and asks for deterministic
 kernels; :func:`seed_streams` and :func:`epoch_seed` reseed every stream at the
 start of each epoch of :func:`colorlib.train.fit` from ``(seed, epoch, rank)``, so
@@ -16,9 +18,15 @@ import random
 import numpy as np
 import torch
 
+from colorlib.profiles import PRECISIONS
+
 __all__ = [
+    "PRECISIONS",
+    "autocast_dtype",
+    "cpu_has_bf16",
     "epoch_seed",
     "resolve_device",
+    "resolve_precision",
     "seed_everything",
     "seed_streams",
 ]
@@ -87,3 +95,68 @@ def _available_device(device: str | torch.device) -> torch.device:
     if resolved.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"device {resolved}: Apple MPS is not available here; use cpu or auto")
     return resolved
+
+
+# ------------------------------------------------------------------ precision
+
+_CPU_BF16_FLAGS = ("amx_bf16", "avx512_bf16")
+"""CPU flags (``/proc/cpuinfo``, ``lscpu``) of native bfloat16 arithmetic: Intel's AMX
+matrix units and AVX512-BF16. Without them oneDNN emulates bf16, slower than float32."""
+
+
+def cpu_has_bf16(cpuinfo: str | os.PathLike = "/proc/cpuinfo") -> bool:
+    """Whether this CPU does bfloat16 arithmetic natively (AMX or AVX512-BF16).
+
+    Reads the ``flags`` lines of ``cpuinfo`` (Linux); False where that file does not
+    exist (macOS, Windows) or names neither flag, so that ``precision="auto"`` never
+    slows a laptop down by emulating bf16.
+    """
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as lines:
+            flags = {
+                flag
+                for line in lines
+                if line.startswith("flags")
+                for flag in line.partition(":")[2].split()
+            }
+    except OSError:
+        return False
+    return any(flag in flags for flag in _CPU_BF16_FLAGS)
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``"auto"`` or an explicit precision, checked against ``device``: ``"fp32"``,
+    ``"bf16"`` or ``"fp16"``.
+
+    ``"auto"`` picks bf16 where it runs natively (a CUDA GPU that supports it, a CPU
+    with AMX or AVX512-BF16, :func:`cpu_has_bf16`), float16 with gradient scaling on an
+    older CUDA GPU, and float32 everywhere else (Apple MPS, CPUs without bf16 units).
+    Mixed precision means autocast: convolutions and matmuls run in the low precision,
+    losses, softmax and reductions stay float32, and weights and Adam's state stay
+    float32 (:meth:`colorlib.tasks.Task.setup`).
+
+    Raises:
+        ValueError: an unknown name; fp16 off CUDA (on the CPU it is slow and needs
+            gradient scaling: use bf16 or fp32); bf16 on MPS or on a GPU without it.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    cuda = device.type == "cuda"
+    cuda_bf16 = cuda and torch.cuda.is_bf16_supported()
+    if precision == "auto":
+        if cuda:
+            return "bf16" if cuda_bf16 else "fp16"
+        return "bf16" if device.type == "cpu" and cpu_has_bf16() else "fp32"
+    if precision == "fp16" and not cuda:
+        raise ValueError(
+            f"precision fp16 runs on CUDA only (on {device.type} it is slow and needs "
+            "gradient scaling); use bf16 or fp32"
+        )
+    if precision == "bf16" and (device.type == "mps" or (cuda and not cuda_bf16)):
+        raise ValueError(f"precision bf16 is not supported on {device}; use fp32 (or fp16 on CUDA)")
+    return precision
+
+
+def autocast_dtype(precision: str) -> torch.dtype | None:
+    """The autocast dtype of a resolved precision (None: float32, no autocast)."""
+    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]

@@ -73,6 +73,10 @@ class RunRecord:
         epochs_run: epochs that ran (fewer than planned when a time limit stopped it).
         data: ``{"train": photos, "test": photos}`` the run used, where recorded.
         note: how the run was made, where that needs saying.
+        precision: the arithmetic it trained in (``"fp32"``, ``"bf16"``, ``"fp16"``);
+            None for records written before it was recorded.
+        images_seen: training images the optimizer stepped over (steps x batch);
+            None for older records.
     """
 
     experiment: dict
@@ -84,6 +88,8 @@ class RunRecord:
     epochs_run: int | None = None
     data: dict | None = None
     note: str | None = None
+    precision: str | None = None
+    images_seen: int | None = None
 
     @classmethod
     def from_json(cls, content: Mapping) -> RunRecord:
@@ -184,6 +190,7 @@ def write_results(
     device: str | torch.device = "cpu",
     train_scored: int | None = None,
     note: str | None = None,
+    precision: str | None = None,
 ) -> RunRecord:
     """Score a full run and write its record (and, for seed 0, per-image metrics).
 
@@ -200,6 +207,7 @@ def write_results(
             declares (:func:`colorlib.methods.get`; False for the judge).
         device: where to score.
         note: a line stored in the record (e.g. how it was made).
+        precision: the precision it trained in (``task.precision``).
 
     Returns:
         The record written to :func:`results_path`.
@@ -222,7 +230,8 @@ def write_results(
         experiment=dataclasses.asdict(experiment), seed=seed, history=history, final=final,
         device=device_name, train_seconds=sum(r["seconds"] for r in history),
         epochs_run=len(history), data={"train": len(train_set), "test": len(test_set)},
-        note=note or None,
+        note=note or None, precision=precision,
+        images_seen=history[-1]["step"] * experiment.batch_size if history else None,
     )  # fmt: skip
     if seed == 0 and prior is not None:
         path = per_image_path(experiment.name)

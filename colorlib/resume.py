@@ -17,7 +17,7 @@ bin centres as a tensor), "networks": {name: {"class": "ZhangNet", "kwargs": {..
 or None}}, "predict_network": name of the network that colourises, "state": {"nets":
 state dicts, "optimizers", "scalers", "extra": task state such as an image pool},
 "schedulers", "run": the fit() settings a resume must share (batch_size, seed,
-lr_schedule, patience, drop_last, train_images), "epoch": epochs completed, "step":
+lr_schedule, patience, drop_last, train_images, precision), "epoch": epochs completed, "step":
 optimizer steps, "rng": {"torch", "numpy", "python", "cuda"} as tensors, "history":
 list of dicts}``. Resuming with another task config or other "run" settings is
 refused (only the epoch count may change): it would mix two configurations. Constructor
@@ -131,19 +131,26 @@ def write_history(path: Path, history: list) -> None:
 
 def run_settings(
     train_data: Dataset, batch_size: int, seed: int, lr_schedule: str | None, patience: int,
-    drop_last: bool,
+    drop_last: bool, precision: str = "fp32", epochs: int | None = None,
 ) -> dict:  # fmt: skip
     """The settings of :func:`colorlib.train.fit` that a resumed run must share with
-    the run it continues (with the task's ``config``: loss, learning rate ...). The
-    epoch count, device, precision, workers and checkpoint cadence may change."""
-    return {
+    the run it continues (with the task's ``config``: loss, learning rate ...), the
+    resolved ``precision`` among them: a run that changed arithmetic half-way would
+    match neither a bf16 nor an fp32 run. The device, workers and checkpoint cadence
+    may change, and so may the number of epochs, except under the cosine schedule,
+    whose every learning rate depends on it."""
+    settings = {
+        "precision": precision,
         "batch_size": batch_size,
         "seed": seed,
         "lr_schedule": lr_schedule,
-        "patience": patience if lr_schedule else None,
+        "patience": patience if lr_schedule == "plateau" else None,
         "drop_last": drop_last,
         "train_images": len(train_data),
     }
+    if lr_schedule == "cosine":
+        settings["epochs"] = epochs
+    return settings
 
 
 # ------------------------------------------------------------------ resuming
@@ -214,7 +221,10 @@ def _check_same_run(ckpt: dict, task: Task, run: dict, path: Path) -> None:
         )
     differences = _setting_differences(ckpt["config"], task.config)
     if "run" in ckpt:  # checkpoints written before the run settings were saved lack it
-        differences += _setting_differences(ckpt["run"], run)
+        # ... and those written before precision was a setting trained in float32
+        # (or float16 autocast on CUDA): compare what they record
+        saved = {"precision": run["precision"], **ckpt["run"]}
+        differences += _setting_differences(saved, run)
     if differences:
         raise ValueError(
             f"{path} was trained with other settings ({'; '.join(differences)}), and resuming "

@@ -63,7 +63,13 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 from tqdm.auto import tqdm
 
 from colorlib import metrics
-from colorlib.devices import epoch_seed, resolve_device, seed_everything, seed_streams
+from colorlib.devices import (
+    epoch_seed,
+    resolve_device,
+    resolve_precision,
+    seed_everything,
+    seed_streams,
+)
 from colorlib.distributed import (
     Dist,
     agreed,
@@ -85,6 +91,7 @@ from colorlib.resume import (
 from colorlib.tasks import Task
 
 __all__ = [
+    "LR_SCHEDULES",
     "TrainingDiverged",
     "fit",
     "resolve_device",
@@ -99,11 +106,16 @@ class TrainingDiverged(RuntimeError):
 # ------------------------------------------------------------------ the loop
 
 
-def _to_device(batch: dict, device: torch.device) -> dict:
+def _to_device(batch: dict, task: Task) -> dict:
+    """The batch on the task's device; image batches (4-D) channels-last when its
+    networks are."""
+    images = torch.channels_last if task.channels_last else torch.contiguous_format
     return {
-        k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v
+        k: v.to(task.device, non_blocking=True, memory_format=images if v.dim() == 4 else
+                torch.preserve_format)
+        if isinstance(v, torch.Tensor) else v
         for k, v in batch.items()
-    }
+    }  # fmt: skip
 
 
 def _train_loader(
@@ -144,7 +156,7 @@ def _run_train_epoch(
     task.train(True)
     window, totals, keys, steps = [], None, [], 0
     for batch in loader:
-        out = task.train_step(_to_device(batch, task.device))
+        out = task.train_step(_to_device(batch, task))
         keys = list(out)
         window.append(torch.stack([out[k].float() for k in keys]))
         if len(window) == log_every or steps + 1 == len(loader):
@@ -169,7 +181,7 @@ def _evaluate(task: Task, data, batch: int, d: Dist, workers: int) -> dict[str, 
     shard = Subset(data, range(d.rank, len(data), d.world))
     sums: dict[str, torch.Tensor] = {}
     for batch_cpu in DataLoader(shard, batch_size=batch, shuffle=False, num_workers=workers):
-        b = _to_device(batch_cpu, task.device)
+        b = _to_device(batch_cpu, task)
         out, pred_ab = task.eval_step(b)
         n = b["L"].shape[0]
         values = {
@@ -207,7 +219,8 @@ def fit(
     resume: bool = True,
     seed: int = 0,
     device: str | torch.device = "auto",
-    amp: bool = True,
+    precision: str = "auto",
+    channels_last: bool | None = None,
     lr_schedule: str | None = None,
     patience: int = 3,
     num_workers: int = 0,
@@ -238,10 +251,18 @@ def fit(
             overwrites.
         seed: seeds every random stream, per epoch (see the module docstring).
         device: ``"auto"`` (CUDA, MPS, CPU), or any torch device.
-        amp: float16 autocast and gradient scaling, used on CUDA only.
-        lr_schedule: None, or ``"plateau"``: ``ReduceLROnPlateau(factor=0.1,
+        precision: ``"auto"`` (bf16 where the hardware runs it natively: a CPU with AMX
+            or AVX512-BF16, a recent GPU; fp16 with gradient scaling on an older GPU;
+            fp32 elsewhere), ``"fp32"``, ``"bf16"`` or ``"fp16"`` (CUDA only); see
+            :func:`colorlib.devices.resolve_precision`. Saved in the checkpoint: a run
+            resumes only in the precision it began with.
+        channels_last: NHWC layout for networks and image batches; None (default): on
+            in mixed precision, where oneDNN's and cuDNN's fast convolutions want it.
+        lr_schedule: None; ``"plateau"``: ``ReduceLROnPlateau(factor=0.1,
             min_lr=1e-4, patience=patience)`` on each optimizer, stepped on the
-            validation ``task.monitor`` loss (training loss without val_data).
+            validation ``task.monitor`` loss (training loss without val_data); or
+            ``"cosine"``: the lr falls to 1% of itself along a half cosine over
+            ``epochs`` (so a cosine run resumes only with the same ``epochs``).
         num_workers, drop_last: DataLoader settings for training.
         progress: tqdm bars (widget in Jupyter, text in a terminal) on rank 0.
         log_every: steps between loss syncs (bar update and NaN check).
@@ -272,10 +293,13 @@ def fit(
             raise ValueError(f"batch_size {batch_size} is not divisible by {d.world} ranks")
         folder = checkpoint_folder(checkpoint_dir)
         seed_everything(seed)
-        task.setup(dev, amp)
-        schedulers = _make_schedulers(task, lr_schedule, patience)
+        precision = resolve_precision(precision, dev)
+        task.setup(dev, precision, precision != "fp32" if channels_last is None else channels_last)
+        schedulers = _make_schedulers(task, lr_schedule, patience, epochs)
         last = folder / LAST_CHECKPOINT if folder else None
-        run = run_settings(train_data, batch_size, seed, lr_schedule, patience, drop_last)
+        run = run_settings(
+            train_data, batch_size, seed, lr_schedule, patience, drop_last, precision, epochs
+        )
         start, step, history = 0, 0, []
         if last is not None and resume and last.exists():
             start, step, history = resume_from(task, schedulers, last, run)
@@ -316,8 +340,7 @@ def fit(
                     )
                     raise _with_kept(error, last, history)
             monitor = record.get(f"val_{task.monitor}", next(iter(train.values())))
-            for scheduler in schedulers.values():
-                scheduler.step(monitor)
+            _step_schedulers(schedulers, monitor)
             record.update(_lrs(task))
             record["seconds"] = time.perf_counter() - began
             history.append(record)
@@ -339,18 +362,42 @@ def fit(
         leave_process_group(d)
 
 
-def _make_schedulers(task: Task, lr_schedule: str | None, patience: int) -> dict:
-    """The poster's schedule: lr x 0.1 when the monitored loss stalls, down to 1e-4."""
-    if lr_schedule is None:
-        return {}
-    if lr_schedule != "plateau":
-        raise ValueError(f"lr_schedule must be None or 'plateau', got {lr_schedule!r}")
-    return {
-        name: torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimizer, factor=0.1, min_lr=1e-4, patience=patience
-        )
-        for name, optimizer in task.optimizers.items()
-    }
+LR_SCHEDULES = (None, "plateau", "cosine")
+"""What ``fit(lr_schedule=...)`` accepts."""
+
+
+def _make_schedulers(task: Task, lr_schedule: str | None, patience: int, epochs: int) -> dict:
+    """One learning-rate scheduler per optimizer, stepped once per epoch.
+
+    - ``"plateau"`` (the poster's): lr x 0.1 when the monitored loss stalls for
+      ``patience`` epochs, down to 1e-4;
+    - ``"cosine"``: from the optimizer's lr down to 1% of it along half a cosine over
+      ``epochs`` epochs (Loshchilov & Hutter 2017, without restarts): a run sized to a
+      fixed budget ends at a small learning rate, which is worth as much as more epochs.
+    """
+    if lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"lr_schedule must be None, 'plateau' or 'cosine', got {lr_schedule!r}")
+    schedulers = {}
+    for name, optimizer in task.optimizers.items():
+        if lr_schedule == "plateau":
+            schedulers[name] = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                optimizer, factor=0.1, min_lr=1e-4, patience=patience
+            )
+        elif lr_schedule == "cosine":
+            lr = optimizer.param_groups[0]["lr"]
+            schedulers[name] = torch.optim.lr_scheduler.CosineAnnealingLR(
+                optimizer, T_max=epochs, eta_min=0.01 * lr
+            )
+    return schedulers
+
+
+def _step_schedulers(schedulers: dict, monitor: float) -> None:
+    """End of an epoch: the plateau scheduler watches ``monitor``, the others count."""
+    for scheduler in schedulers.values():
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            scheduler.step(monitor)
+        else:
+            scheduler.step()
 
 
 def _with_kept(error: TrainingDiverged, last: Path | None, history: list) -> TrainingDiverged:

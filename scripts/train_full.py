@@ -2,7 +2,7 @@
 
 Each job is ``python -m colorlib train --experiment NAME --profile full --seed K``
 in its own process (so one failure never stops the others). A job that fails is
-tried once more without mixed precision. A table of jobs, exit codes and wall
+tried once more in float32 (``--precision fp32``). A table of jobs, exit codes and wall
 times is printed at the end and written to ``<log-dir>/jobs.json``; each job's
 output is in ``<log-dir>/<name>[-seed<k>].log``.
 
@@ -53,7 +53,7 @@ def _jobs(only: list[str], seeds: list[int]) -> list[tuple[str, int]]:
 def _run(job: tuple[str, int], log_dir: Path, deadline: float, minutes: float | None) -> dict:
     name, seed = job
     stem = name if seed == 0 else f"{name}-seed{seed}"
-    record = {"experiment": name, "seed": seed, "rc": None, "seconds": 0.0, "amp": True}
+    record = {"experiment": name, "seed": seed, "rc": None, "seconds": 0.0, "precision": "auto"}
     if time.time() > deadline:
         record["rc"] = "skipped: past the deadline"
         return record
@@ -63,9 +63,9 @@ def _run(job: tuple[str, int], log_dir: Path, deadline: float, minutes: float | 
         base += ["--max-minutes", str(minutes)]
     began = time.time()
     with open(log_dir / f"{stem}.log", "w") as log:
-        for amp in (True, False):
-            record["amp"] = amp
-            command = base if amp else [*base, "--no-amp"]
+        for precision in ("auto", "fp32"):
+            record["precision"] = precision
+            command = [*base, "--precision", precision]
             log.write(f"$ {' '.join(command)}\n")
             log.flush()
             rc = subprocess.call(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)

@@ -55,6 +55,7 @@ def run(out_dir: str) -> list[dict]:
         checkpoint_dir=out_dir,
         resume=False,
         device="cpu",
+        precision="fp32",  # float32: the two runs may differ only by summation order
         progress=False,
     )
 

@@ -130,7 +130,7 @@ def test_a_diverged_gan_run_says_so_and_ships_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(tasks.Pix2PixTask, "train_step", nan_after_one_step)
     tiny = experiments.Experiment(
         "tiny-pix2pix", "", "pix2pix", "sample", "a tiny pix2pix", base_width=8, batch_size=4,
-        epochs={"quick": 3, "full": 3}, limit={"quick": 8, "full": 8}, size=32, plateau=False,
+        epochs={"quick": 3, "full": 3}, limit={"quick": 8, "full": 8}, size=32, lr_schedule=None,
     )  # fmt: skip
     with pytest.raises(TrainingDiverged, match="loss_D = nan at epoch 2"):
         experiments.run(tiny, "full", out_root=tmp_path / "runs", progress=False)

@@ -359,6 +359,7 @@ def test_checkpoint_format_history_and_export(tmp_path):
         batch_size=4,
         checkpoint_dir=tmp_path,
         lr_schedule="plateau",
+        precision="fp32",  # the rebuilt network (float32) must repeat predict_ab exactly
         **quiet(),
     )
     raw = torch.load(tmp_path / "last.pt", weights_only=True, map_location="cpu")

@@ -19,6 +19,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from colorlib import models
 from colorlib.colorizer import Colorizer
+from colorlib.devices import autocast_dtype
 from colorlib.gamut import ANNEAL_T
 from colorlib.lab import normalize_l
 
@@ -67,19 +68,37 @@ class Task:
 
     def __init__(self, nets: dict[str, nn.Module], optimizers: dict, config: dict) -> None:
         self.nets, self.optimizers, self.config = nets, optimizers, config
-        self.device, self.amp = torch.device("cpu"), False
+        self.device, self.precision, self.channels_last = torch.device("cpu"), "fp32", False
         self.scalers = {name: torch.amp.GradScaler("cuda", enabled=False) for name in optimizers}
 
-    def setup(self, device: torch.device, amp: bool) -> None:
-        """Move the networks to ``device``; mixed precision (CUDA only) if ``amp``."""
-        self.device, self.amp = device, amp and device.type == "cuda"
+    def setup(
+        self, device: torch.device, precision: str = "fp32", channels_last: bool = False
+    ) -> None:
+        """Move the networks to ``device`` for training in ``precision``.
+
+        Args:
+            device: a torch device.
+            precision: ``"fp32"``, ``"bf16"`` or ``"fp16"``, already resolved and checked
+                (:func:`colorlib.devices.resolve_precision`). bf16 and fp16 run the
+                forward passes under autocast (weights and optimizer state stay float32);
+                fp16 also scales gradients (CUDA only).
+            channels_last: store the networks' 4-D weights channels-last (NHWC), the
+                layout oneDNN's and cuDNN's fast convolutions want; :func:`colorlib.train.fit`
+                then passes image batches in the same layout.
+        """
+        self.device, self.precision, self.channels_last = device, precision, channels_last
+        memory_format = torch.channels_last if channels_last else torch.contiguous_format
         for net in self.nets.values():
-            net.to(device)
-        self.scalers = {n: torch.amp.GradScaler("cuda", enabled=self.amp) for n in self.optimizers}
+            net.to(device, memory_format=memory_format)
+        scaling = precision == "fp16"
+        self.scalers = {n: torch.amp.GradScaler("cuda", enabled=scaling) for n in self.optimizers}
 
     def autocast(self) -> torch.autocast:
-        """Context for forward passes: float16 autocast when AMP is on, else a no-op."""
-        return torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp)
+        """Context for forward passes: autocast to bf16 or fp16 in mixed precision, else
+        a no-op. Losses are computed on ``.float()`` outputs, outside low precision."""
+        dtype = autocast_dtype(self.precision)
+        enabled = dtype is not None  # a disabled context still needs a dtype autocast knows
+        return torch.autocast(self.device.type, dtype=dtype or torch.bfloat16, enabled=enabled)
 
     def optimize(self, name: str, loss: torch.Tensor) -> None:
         """One update of optimizer ``name`` on ``loss`` (zero grads, scaled backward, step)."""
