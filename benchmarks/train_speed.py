@@ -1,24 +1,36 @@
-"""Training speed of colorlib.train.fit() per model family, against a bare PyTorch loop.
+"""Training speed of colorlib.train.fit() per model family, in float32 and in bf16,
+against a bare PyTorch loop.
 
 For each shipped model family at its training size, this trains the same networks
-two ways in the same run and prints images/s for both and the ratio ``fit / bare``:
+five ways in the same run (:data:`CONTENDERS`) and prints images/s for each:
 
-- **fit**: ``colorlib.train.fit(task, data, epochs=1, ...)`` with no validation, no
-  checkpoints and no progress bars, on an in-memory dataset of dicts (so what is
-  measured is the engine: DataLoader, per-epoch seeding, deterministic kernels,
-  loss bookkeeping and NaN checks, plus the task's own step);
+- **fit**: ``colorlib.train.fit(task, data, epochs=1, precision=P)`` with no
+  validation, no checkpoints and no progress bars, on an in-memory dataset of dicts
+  (so what is measured is the engine: DataLoader, per-epoch seeding, deterministic
+  kernels, loss bookkeeping and NaN checks, plus the task's own step), with P =
+  ``"fp32"`` and ``"bf16"`` (autocast to bfloat16 and channels-last networks, as
+  ``fit`` chooses in mixed precision);
 - **bare**: the fastest plain loop written honestly with the same settings: the
   same networks and Adam optimizers (taken from the same task, so the same lr),
   the same batch size and the same loss maths, written out in this script without the
   Task classes; the data sit on the device as tensors and each step gathers a
   shuffled batch from them; no DataLoader, no loss syncs, no checks, torch's
-  default (non-deterministic) kernels, ``cudnn.benchmark`` on CUDA.
+  default (non-deterministic) kernels, ``cudnn.benchmark`` on CUDA. It runs in
+  float32, under bf16 autocast, and under bf16 autocast with channels_last.
+
+Each family ends with one line, ``NAME: bf16/fp32 <ratio>x ...``: what bf16 buys
+through the engine (fit in bf16 over fit in float32), the engine's overhead in bf16
+(fit over the faster bare bf16 loop), and what channels_last adds.
 
 The families, as ``colorlib.experiments.EXPERIMENTS`` trains them:
 
     seedcnn     imagenet32-seedcnn-l2     the poster's SeedCNN, 32 px, L2 regression
     zhang       imagenet64-zhang-ce       Zhang et al.'s network (half width), 64 px,
                                           cross-entropy over ab bins
+    zhang-cpu   imagenet64-zhang-ce-rebalanced
+                                          the same at quarter width, batch 64: the
+                                          size trained on the 2-core CPU (timed
+                                          without rebalancing, as zhang)
     pix2pix     imagenet64-pix2pix        U-Net + PatchGAN, base width 32, 64 px
     cyclegan    imagenet64-cyclegan       two ResNet generators (base 32) + two
                                           PatchGANs, 64 px
@@ -32,15 +44,15 @@ step (every network forward the step makes, counted with
 ``torch.utils.flop_counter.FlopCounterMode`` on one image), a whole step's FLOPs
 (forwards and backwards, counted the same way on a real step) as a multiple of that
 (the rule of thumb says about 3; less where inputs or frozen discriminators need no
-gradient), images/s, the ratio and the achieved fraction of "peak": a step's FLOPs
-per image x images/s over the float32 FLOP/s of a large matmul measured in the same
-run (a measured reference, not the machine's nominal peak).
+gradient), images/s, the ratios and the achieved fraction of "peak": a step's FLOPs
+per image x images/s over the FLOP/s of a large float32 (or bf16) matmul measured in
+the same run (a measured reference, not the machine's nominal peak). The bf16 peak
+over the float32 one says what the chip offers: several times on Intel's AMX matrix
+units, about 2x with AVX512-BF16 alone (AMD Zen 4), less than 1 where bf16 is emulated.
 
-Warm-up steps (``--warmup``, through fit, which also warms the shared networks for
-the bare loop) are not timed. Bare and fit then alternate ``--repeats`` times and
-the best run of each counts (shared machines are noisy). On CUDA it also times the
-bare loop with bf16 autocast, with channels_last, and with both, and fit with its
-own float16 ``amp``, and says which help.
+Warm-up steps (``--warmup`` per contender: oneDNN and cuDNN build kernels per dtype
+and layout) are not timed. The contenders then take turns ``--repeats`` times and
+the best run of each counts (shared machines are noisy).
 
 ``benchmarks/fit_speed.py`` is the narrower check it generalises: the SeedCNN alone,
 against a bare loop that keeps the same DataLoader (engine overhead only). This
@@ -68,7 +80,7 @@ from torch import nn
 from torch.utils.data import Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
-from colorlib import experiments, methods, tasks
+from colorlib import devices, experiments, methods, tasks
 from colorlib.experiments import EXPERIMENTS, Experiment
 from colorlib.gamut import ABGamut
 from colorlib.lab import normalize_ab, normalize_l, rgb_to_lab, split_lab
@@ -84,8 +96,6 @@ TINY_IMAGENET_CLASSES = 202
 """Classes of the study's Tiny ImageNet copy (``TinyImageNetClassifier``'s docstring)."""
 SMOKE = {"steps": 2, "batch": 4, "warmup": 0, "repeats": 1}
 """``--smoke``: checks that every family runs; its numbers mean nothing."""
-HELPS_THRESHOLD = 1.05
-"""A GPU variant "helps" when it is at least 5 % faster than the float32 bare loop."""
 
 
 # ------------------------------------------------------------------ the bare steps
@@ -256,6 +266,7 @@ FAMILIES = {
     for f in [
         Family("seedcnn", "imagenet32-seedcnn-l2", regression_step, "lab", 32),
         Family("zhang", "imagenet64-zhang-ce", bins_step, "lab", 64),
+        Family("zhang-cpu", "imagenet64-zhang-ce-rebalanced", bins_step, "lab", 64),
         Family("pix2pix", "imagenet64-pix2pix", pix2pix_step, "lab", 64),
         Family("cyclegan", "imagenet64-cyclegan", cyclegan_step, "unpaired", 64),
         Family("classifier", "tinyimagenet-classifier", labels_step, "rgb", 64),
@@ -265,12 +276,14 @@ FAMILIES = {
 
 def build_task(family: Family, seed: int = 0) -> tasks.Task:
     """The family's task with its experiment's full-profile settings, as
-    ``colorlib.experiments.run`` builds it (no rebalancing prior: none is benchmarked)."""
+    ``colorlib.experiments.run`` builds it, without class rebalancing (the bare step has
+    none: it would need a prior of real photos, and costs one table lookup a pixel)."""
     e = family.settings
     torch.manual_seed(seed)
-    return methods.build(
-        e.task, family.image_size, classes=TINY_IMAGENET_CLASSES, **experiments.settings(e)
-    )
+    settings = experiments.settings(e)
+    if settings.get("rebalance"):
+        settings["rebalance"] = False
+    return methods.build(e.task, family.image_size, classes=TINY_IMAGENET_CLASSES, **settings)
 
 
 def synthetic_pool(family: Family, count: int, seed: int = 0) -> dict[str, torch.Tensor]:
@@ -324,12 +337,15 @@ def synchronize(device: torch.device | str) -> None:
         torch.mps.synchronize()
 
 
-def measure_peak_flops(device: torch.device, size: int = 2048, seconds: float = 1.0) -> float:
-    """float32 FLOP/s of the fastest of repeated ``size x size @ size x size`` matmuls
-    (each timed alone, after one untimed; at least 3, for at least ``seconds``): this
-    run's reference "peak". The fastest, not the mean: other work only slows it."""
-    a, b = (torch.randn(size, size, device=device) for _ in range(2))
-    out = torch.empty(size, size, device=device)
+def measure_peak_flops(
+    device: torch.device, size: int = 2048, seconds: float = 1.0, dtype=torch.float32
+) -> float:
+    """FLOP/s in ``dtype`` of the fastest of repeated ``size x size @ size x size``
+    matmuls (each timed alone, after one untimed; at least 3, for at least ``seconds``):
+    this run's reference "peak" for that dtype. The fastest, not the mean: other work
+    only slows it."""
+    a, b = (torch.randn(size, size, device=device, dtype=dtype) for _ in range(2))
+    out = torch.empty(size, size, device=device, dtype=dtype)
     torch.mm(a, b, out=out)
     synchronize(device)
     fastest, products, began = math.inf, 0, time.perf_counter()
@@ -383,12 +399,16 @@ def global_flags_kept() -> Iterator[None]:
         torch.backends.cudnn.benchmark = benchmark
 
 
-def time_fit(task: tasks.Task, pool: dict, steps: int, batch: int, device, amp=False) -> float:
-    """Seconds for ``fit`` to train ``steps`` steps (one epoch) on the in-memory items."""
+def time_fit(
+    task: tasks.Task, pool: dict, steps: int, batch: int, device, precision: str = "fp32"
+) -> float:
+    """Seconds for ``fit`` to train ``steps`` steps (one epoch) on the in-memory items,
+    in ``precision`` (fit's own choice of layout: channels_last in bf16)."""
     data = InMemoryItems(pool, steps * batch)
     with global_flags_kept():
         start = time.perf_counter()
-        fit(task, data, epochs=1, batch_size=batch, device=device, amp=amp, progress=False)
+        fit(task, data, epochs=1, batch_size=batch, device=device, precision=precision,
+            progress=False)  # fmt: skip
         synchronize(device)
         return time.perf_counter() - start
 
@@ -403,15 +423,18 @@ def time_bare(
     pool: dict,
     steps: int,
     batch: int,
-    amp_dtype: torch.dtype | None = None,
+    precision: str = "fp32",
     channels_last: bool = False,
 ) -> float:
     """Seconds for the bare loop to train ``steps`` steps: a shuffled batch gathered
-    from the device-resident pool, then the family's step."""
+    from the device-resident pool, then the family's step, under autocast to bf16 when
+    ``precision`` is ``"bf16"``, with networks and batches channels-last if asked."""
     device = task.device
+    task.setup(device, precision, channels_last)  # the networks' device and layout only
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     on_device = to_memory_format({k: v.to(device) for k, v in pool.items()}, memory_format)
     count = len(next(iter(on_device.values())))
+    amp_dtype = torch.bfloat16 if precision == "bf16" else None
     ctx = BareContext.for_task(task, device_type=device.type, amp_dtype=amp_dtype)
     for net in task.nets.values():
         net.train()
@@ -424,122 +447,134 @@ def time_bare(
     return time.perf_counter() - start
 
 
+@dataclasses.dataclass(frozen=True)
+class Contender:
+    """One way of training: the loop (``"bare"`` or ``"fit"``), the precision and, for
+    the bare loop, the memory layout (fit picks its own: channels-last in bf16)."""
+
+    name: str
+    loop: str
+    precision: str
+    channels_last: bool = False
+
+
+CONTENDERS = (
+    Contender("bare fp32", "bare", "fp32"),
+    Contender("fit fp32", "fit", "fp32"),
+    Contender("bare bf16", "bare", "bf16"),
+    Contender("bare bf16+cl", "bare", "bf16", channels_last=True),
+    Contender("fit bf16", "fit", "bf16"),
+)
+"""Every family trains with each of these in the same run, on the same networks."""
+
+
 @dataclasses.dataclass
 class Result:
-    """One family's measurements (images/s are the best over repeats)."""
+    """One family's measurements: images/s per contender, the best over repeats."""
 
     family: Family
     batch: int
     parameters: int
     forward_flops: int
     training_flops: float
-    bare: float
-    fit: float
-    variants: dict[str, float] = dataclasses.field(default_factory=dict)
+    speeds: dict[str, float]
 
     @property
-    def ratio(self) -> float:
-        return self.fit / self.bare
+    def fit_over_bare_fp32(self) -> float:
+        return self.speeds["fit fp32"] / self.speeds["bare fp32"]
+
+    @property
+    def fit_over_bare_bf16(self) -> float:
+        """fit in bf16 against the faster bare bf16 loop (with or without channels_last)."""
+        return self.speeds["fit bf16"] / max(self.speeds["bare bf16"], self.speeds["bare bf16+cl"])
+
+    @property
+    def bf16_over_fp32(self) -> float:
+        """What bf16 buys through the engine: fit in bf16 over fit in float32."""
+        return self.speeds["fit bf16"] / self.speeds["fit fp32"]
 
     def peak_fraction(self, images_per_second: float, peak: float) -> float:
         return self.training_flops * images_per_second / peak
 
 
+def run_contender(
+    contender: Contender, family: Family, task: tasks.Task, pool: dict, steps: int, batch: int
+) -> float:
+    """Seconds for ``steps`` training steps of ``contender`` on the task's networks."""
+    if contender.loop == "fit":
+        return time_fit(task, pool, steps, batch, task.device, contender.precision)
+    return time_bare(family, task, pool, steps, batch, contender.precision,
+                     contender.channels_last)  # fmt: skip
+
+
 def measure_family(family: Family, args: argparse.Namespace, device: torch.device) -> Result:
-    """Warm up through fit, then alternate bare and fit ``args.repeats`` times."""
+    """Count the FLOPs, warm every contender up once (oneDNN and cuDNN build kernels per
+    dtype and layout), then run the contenders in turn ``args.repeats`` times."""
     batch = args.batch or family.settings.batch_size
     task = build_task(family)
-    task.setup(device, amp=False)
+    task.setup(device)
     pool = synthetic_pool(family, batch)
     on_device = {k: v.to(device) for k, v in pool.items()}
     forward = forward_flops_per_image(family, task, on_device)
     training = training_flops_per_image(family, task, on_device)
     if args.warmup:
-        time_fit(task, pool, args.warmup, batch, device)
-    best = {"bare": math.inf, "fit": math.inf}
+        for contender in CONTENDERS:
+            run_contender(contender, family, task, pool, args.warmup, batch)
+    best = dict.fromkeys((c.name for c in CONTENDERS), math.inf)
     for _ in range(args.repeats):
-        best["bare"] = min(best["bare"], time_bare(family, task, pool, args.steps, batch))
-        best["fit"] = min(best["fit"], time_fit(task, pool, args.steps, batch, device))
+        for contender in CONTENDERS:
+            seconds = run_contender(contender, family, task, pool, args.steps, batch)
+            best[contender.name] = min(best[contender.name], seconds)
     images = args.steps * batch
-    result = Result(
+    return Result(
         family, batch, parameter_count(task), forward, training,
-        bare=images / best["bare"], fit=images / best["fit"],
+        speeds={name: images / seconds for name, seconds in best.items()},
     )  # fmt: skip
-    if device.type == "cuda":
-        result.variants = measure_cuda_variants(family, args, device, pool, batch)
-    return result
-
-
-CUDA_VARIANTS = {
-    "bare bf16 autocast": {"amp_dtype": torch.bfloat16, "channels_last": False},
-    "bare channels_last": {"amp_dtype": None, "channels_last": True},
-    "bare bf16 + channels_last": {"amp_dtype": torch.bfloat16, "channels_last": True},
-}
-
-
-def measure_cuda_variants(family, args, device, pool, batch) -> dict[str, float]:
-    """Images/s of the bare loop with bf16 autocast and/or channels_last (each on a fresh
-    task, warmed up), and of fit with its float16 ``amp``."""
-    images = args.steps * batch
-    speeds = {}
-    for name, variant in CUDA_VARIANTS.items():
-        task = build_task(family)
-        task.setup(device, amp=False)
-        if variant["channels_last"]:
-            for net in task.nets.values():
-                net.to(memory_format=torch.channels_last)
-        time_bare(family, task, pool, max(args.warmup, 1), batch, **variant)
-        seconds = min(
-            time_bare(family, task, pool, args.steps, batch, **variant) for _ in range(args.repeats)
-        )
-        speeds[name] = images / seconds
-    task = build_task(family)
-    time_fit(task, pool, max(args.warmup, 1), batch, device, amp=True)
-    seconds = min(
-        time_fit(task, pool, args.steps, batch, device, amp=True) for _ in range(args.repeats)
-    )
-    speeds["fit amp (float16)"] = images / seconds
-    return speeds
 
 
 # ------------------------------------------------------------------ report
 
 
 COLUMNS = (
-    f"{'model':<11}{'params':>8}{'GFLOP/img':>11}{'train/fwd':>10}{'batch':>7}"
-    f"{'bare/s':>9}{'fit/s':>9}{'fit/bare':>10}{'bare%pk':>9}{'fit%pk':>8}"
+    f"{'model':<11}{'params':>8}{'GFLOP/img':>10}{'train/fwd':>10}{'batch':>6}"
+    f"{'bare32/s':>9}{'fit32/s':>8}{'bare16/s':>9}{'cl16/s':>8}{'fit16/s':>8}"
+    f"{'fit/bare':>9}{'bf16/fp32':>10}{'%pk32':>7}{'%pk16':>7}"
 )
 LEGEND = """\
 params: all networks of the task; GFLOP/img: every network forward of one training step,
 one image; train/fwd: a whole step's FLOPs (forwards and backwards, measured) over that
-(the rule of thumb says about 3); bare/s, fit/s: training images per second; %pk: a
-step's measured FLOPs per image x images/s over the measured peak (above 100 %: the
-convolution kernels beat the matmul that sets the reference)"""
+(the rule of thumb says about 3); bare32/s, fit32/s: training images per second of the
+bare loop and of fit in float32; bare16/s, cl16/s: the bare loop under bf16 autocast,
+without and with channels_last; fit16/s: fit(precision="bf16"); fit/bare: fit16 over
+the faster bare bf16 loop (the engine's overhead in bf16); bf16/fp32: fit16 over fit32
+(what bf16 buys); %pk32, %pk16: a step's FLOPs per image x images/s of fit32 (fit16)
+over the float32 (bf16) matmul peak measured in this run (above 100 %: the convolution
+kernels beat the matmul that sets the reference)"""
 
 
-def describe_row(result: Result, peak: float) -> str:
-    """One table row; its ``fit/bare`` column is the ratio (parsed by the tests)."""
+def describe_row(result: Result, peak: float, peak_bf16: float) -> str:
+    """One table row (its ``fit/bare`` and ``bf16/fp32`` columns are parsed by the tests)."""
+    speeds = result.speeds
     return (
         f"{result.family.name:<11}{result.parameters / 1e6:>7.2f}M"
-        f"{result.forward_flops / 1e9:>11.3f}"
-        f"{result.training_flops / result.forward_flops:>10.2f}{result.batch:>7}"
-        f"{result.bare:>9.1f}{result.fit:>9.1f}{result.ratio:>10.3f}"
-        f"{100 * result.peak_fraction(result.bare, peak):>8.1f}%"
-        f"{100 * result.peak_fraction(result.fit, peak):>7.1f}%"
+        f"{result.forward_flops / 1e9:>10.3f}"
+        f"{result.training_flops / result.forward_flops:>10.2f}{result.batch:>6}"
+        f"{speeds['bare fp32']:>9.1f}{speeds['fit fp32']:>8.1f}"
+        f"{speeds['bare bf16']:>9.1f}{speeds['bare bf16+cl']:>8.1f}{speeds['fit bf16']:>8.1f}"
+        f"{result.fit_over_bare_bf16:>9.3f}{result.bf16_over_fp32:>10.2f}"
+        f"{100 * result.peak_fraction(speeds['fit fp32'], peak):>6.1f}%"
+        f"{100 * result.peak_fraction(speeds['fit bf16'], peak_bf16):>6.1f}%"
     )
 
 
-def describe_variants(result: Result) -> list[str]:
-    """Which CUDA variants help, relative to the float32 bare loop (or fit for amp)."""
-    lines = []
-    for name, speed in result.variants.items():
-        reference = result.fit if name.startswith("fit") else result.bare
-        gain = speed / reference
-        verdict = "helps" if gain >= HELPS_THRESHOLD else "does not help"
-        lines.append(
-            f"  {result.family.name:<11}{name:<27}{speed:>9.1f} /s  {gain:5.2f}x  {verdict}"
-        )
-    return lines
+def describe_summary(result: Result) -> str:
+    """The family's one-line verdict: ``NAME: bf16/fp32 1.80x, fit/bare 0.99 ...``."""
+    layout = result.speeds["bare bf16+cl"] / result.speeds["bare bf16"]
+    return (
+        f"{result.family.name}: bf16/fp32 {result.bf16_over_fp32:.2f}x through fit; "
+        f"fit/bare {result.fit_over_bare_bf16:.2f} in bf16 ({result.fit_over_bare_fp32:.2f} "
+        f"in fp32); channels_last {layout:.2f}x the bare bf16 loop"
+    )
 
 
 def processor_name() -> str:
@@ -551,15 +586,17 @@ def processor_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def describe_machine(device: torch.device, threads: int, peak: float) -> str:
+def describe_machine(device: torch.device, threads: int, peak: float, peak_bf16: float) -> str:
+    native_bf16 = devices.resolve_precision("auto", device) == "bf16"
     if device.type == "cuda":
         where = torch.cuda.get_device_name(device)
     else:
         where = f"{processor_name()}, {os.cpu_count()} cores"
     return (
         f"device {device} ({where}), torch {torch.__version__}, "
-        f"{threads} thread(s)\npeak (measured, not nominal): {peak / 1e9:.1f} GFLOP/s "
-        "float32 from a repeated large matmul"
+        f"{threads} thread(s), native bf16: {native_bf16}\npeak (measured, not nominal): "
+        f"{peak / 1e9:.1f} GFLOP/s float32 and {peak_bf16 / 1e9:.1f} GFLOP/s bf16 "
+        f"({peak_bf16 / peak:.2f}x) from a repeated large matmul"
     )
 
 
@@ -568,7 +605,7 @@ def describe_machine(device: torch.device, threads: int, peak: float) -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="\n\n".join(__doc__.split("\n\n")[:5]),  # what is compared, families
+        description="\n\n".join(__doc__.split("\n\n")[:6]),  # what is compared, families
         epilog="Prints one table row per family; benchmarks/train_speed.py's docstring "
         "says how each number is measured.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -619,8 +656,10 @@ def main(argv: list[str] | None = None) -> None:
     device = resolve_device(args.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # the bare loop's choice; fit sets its own
-    peak = measure_peak_flops(device, *((256, 0.05) if args.smoke else (2048, 1.0)))
-    print(describe_machine(device, args.threads, peak))
+    size = (256, 0.05) if args.smoke else (2048, 1.0)
+    peak = measure_peak_flops(device, *size)
+    peak_bf16 = measure_peak_flops(device, *size, dtype=torch.bfloat16)
+    print(describe_machine(device, args.threads, peak, peak_bf16))
     print(
         f"{args.steps} timed step(s) per contender, {args.warmup} warm-up, best of "
         f"{args.repeats}; synthetic in-memory data; one run"
@@ -629,12 +668,10 @@ def main(argv: list[str] | None = None) -> None:
     results = []
     for name in args.only or FAMILIES:
         results.append(measure_family(FAMILIES[name], args, device))
-        print(describe_row(results[-1], peak), flush=True)
+        print(describe_row(results[-1], peak, peak_bf16), flush=True)
     print(LEGEND)
-    if device.type == "cuda":
-        print("CUDA variants (gain over the float32 bare loop; fit amp over fit):")
-        for result in results:
-            print("\n".join(describe_variants(result)))
+    for result in results:
+        print(describe_summary(result))
 
 
 if __name__ == "__main__":
