@@ -289,7 +289,10 @@ def write_baselines(dataset: str, size: int, root: str | os.PathLike | None = No
 
     Returns:
         ``{"gray guess": {metric: (N,)}, "mean colouring": {...}, "prior": (Q,),
-        "mean_ab": (2,)}``.
+        "mean_ab": (2,), "rebalanced_weight": (N,)}``; the last, each test photo's
+        total rebalancing weight (:func:`colorlib.evaluate.rebalanced_weight`), pools
+        any model's per-image ``auc_rebalanced`` over every pixel of the set, as Zhang
+        et al.'s Table 1 does.
     """
     train_set = data.load(dataset, "train", root=root, size=size)
     test_set = data.load(dataset, "test", root=root, size=size)
@@ -300,6 +303,7 @@ def write_baselines(dataset: str, size: int, root: str | os.PathLike | None = No
         values = evaluate.evaluate(guess)
         values["auc_rebalanced"] = evaluate.rebalanced_auc(guess, prior)
         content[name] = {k: v.float() for k, v in values.items()}
+        content["rebalanced_weight"] = evaluate.rebalanced_weight(guess["ab_true"], prior)
     path = baselines_path(dataset, size)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(content, path)

@@ -297,3 +297,76 @@ def test_temperature_sweep_decodes_one_forward_pass_at_every_t():
     assert spread[0.0] >= spread[1.0]
     with pytest.raises(ValueError, match="decodes no bins"):
         temperature_sweep(torch.nn.Identity(), photos, [0.0])
+
+
+def test_pooled_rebalanced_auc_is_every_pixel_of_the_set_counted_together(photos64):
+    """Zhang et al.'s Table 1 pools every pixel of the test set: the per-image AuCs
+    weighted by each image's total rebalancing weight give exactly that number, the
+    AuC of the whole set laid out as one tall image with the same pixel weights."""
+    from colorlib.gamut import ABGamut
+
+    gamut = ABGamut()
+    _, ab_true = split_lab(rgb_to_lab(photos64))
+    ab_pred = 0.5 * ab_true + torch.tensor([4.0, -3.0]).view(1, 2, 1, 1)
+    pred = {"ab_pred": ab_pred, "ab_true": ab_true}
+    prior = gamut.prior(ab_true[:2])  # some bins of the other photos go unseen
+    per_image = evaluate.rebalanced_auc(pred, prior)
+    weights = evaluate.rebalanced_weight(ab_true, prior)
+    assert weights.shape == (4,) and (weights > 0).all() and weights.dtype == torch.float64
+    pooled = evaluate.pooled_mean(per_image, weights)
+
+    def tall(ab):  # (N, 2, H, W) -> (1, 2, N * H, W)
+        return ab.permute(1, 0, 2, 3).reshape(1, 2, -1, ab.shape[-1])
+
+    floor = prior[prior > 0].min()
+    pixel = (1.0 / prior.clamp_min(floor))[gamut.nearest(ab_true)]
+    whole = metrics.ab_auc(tall(ab_pred), tall(ab_true), pixel_weights=pixel.reshape(1, -1, 64))
+    assert pooled == pytest.approx(float(whole[0]), abs=1e-6)
+    assert pooled != pytest.approx(float(per_image.mean()), abs=1e-4)  # not the same number
+
+
+def test_pooled_paired_difference_weights_images():
+    from colorlib.evaluate import paired_difference, word_difference
+
+    ours, theirs = torch.tensor([1.0, 2.0, 3.0, 10.0]), torch.zeros(4)
+    plain = paired_difference(ours, theirs)
+    assert paired_difference(ours, theirs, weights=torch.ones(4))[:2] == pytest.approx(plain[:2])
+    mean, _, _ = paired_difference(ours, theirs, weights=torch.tensor([1.0, 1.0, 1.0, 5.0]))
+    assert mean == pytest.approx((1 + 2 + 3 + 50) / 8)
+    with pytest.raises(ValueError, match="weights must be"):
+        paired_difference(ours, theirs, weights=torch.tensor([1.0, -1.0, 1.0, 1.0]))
+    sentence = word_difference("A", "B", ours, theirs, lower_is_better=False,
+                               weights=torch.ones(4))  # fmt: skip
+    assert "pooled over 4 photos" in sentence
+
+
+def _scores(auc, auc_rebalanced, psnr, colourfulness, n=40, seed=0):
+    """Per-image scores with these means (and a little per-image noise)."""
+    g = torch.Generator().manual_seed(seed)
+
+    def around(value):
+        return value + 0.01 * torch.randn(n, generator=g, dtype=torch.float64)
+
+    return {"auc": around(auc), "auc_rebalanced": around(auc_rebalanced), "psnr": around(psnr),
+            "colorfulness": around(colourfulness), "colorfulness_true": around(40.0)}  # fmt: skip
+
+
+def test_quality_goal_picks_the_best_vivid_model_and_words_the_verdict():
+    scores = {
+        "gray": _scores(0.80, 0.50, 23.0, 0.0),
+        "dull": _scores(0.82, 0.70, 24.0, 5.0),  # the best AuC, but not vivid
+        "vivid": _scores(0.795, 0.57, 22.2, 30.0),  # +7 points: met
+        "garish": _scores(0.70, 0.60, 20.0, 60.0),  # raw AuC and PSNR too low
+    }
+    weights = torch.ones(40)
+    report = evaluate.quality_goal(scores, "gray", weights, ["dull", "vivid", "garish"])
+    assert report.best == "vivid" and report.met and report.gain == pytest.approx(7.0, abs=0.1)
+    text = str(report)
+    assert "dull" in text and "no (colour)" in text and "no (AuC, PSNR)" in text
+    assert "quality goal met: vivid gains +7.0 points" in text
+    assert "pooled over 40 photos" in text
+    scores["vivid"] = _scores(0.795, 0.53, 22.2, 30.0)  # +3 points: not met
+    report = evaluate.quality_goal(scores, "gray", weights, ["dull", "vivid"])
+    assert not report.met and "quality goal NOT met: vivid gains +3.0" in str(report)
+    report = evaluate.quality_goal(scores, "gray", weights, ["dull"])
+    assert report.best is None and not report.met and "no candidate is vivid" in str(report)

@@ -16,7 +16,8 @@ The pipeline, one function a step:
 :func:`compare` runs the four steps for several colorizers on one dataset
 (:mod:`colorlib.evaluate.comparison`). Intervals and paired differences are in
 :mod:`colorlib.evaluate.stats`, verdicts worded from numbers in
-:mod:`colorlib.evaluate.words`. :func:`colorlib.records.load_history` reads a
+:mod:`colorlib.evaluate.words`, and the project's quality goal for a vivid colorizer
+(pooled rebalanced AuC, as Zhang et al.'s Table 1) in :mod:`colorlib.evaluate.goal`. :func:`colorlib.records.load_history` reads a
 training history (shipped results or a fresh run) for :func:`colorlib.viz.plot_history`.
 
 Example
@@ -43,8 +44,11 @@ from colorlib.evaluate.scores import (
     classifier_correct,
     evaluate,
     judge,
+    pooled_mean,
     rebalanced_auc,
+    rebalanced_weight,
 )
+from colorlib.evaluate.goal import GOAL_GAIN, quality_goal
 from colorlib.evaluate.stats import bootstrap_ci, check_beats_gray, paired_difference, sample_spread
 from colorlib.evaluate.tables import ranking_table, summary_table
 from colorlib.evaluate.words import (
@@ -55,6 +59,7 @@ from colorlib.evaluate.words import (
 )
 
 __all__ = [
+    "GOAL_GAIN",
     "METRICS",
     "PSNR_MAX_DB",
     "Comparison",
@@ -73,10 +78,13 @@ __all__ = [
     "full_size",
     "appeal_verdict",
     "paired_difference",
+    "pooled_mean",
     "rebalanced_auc",
+    "rebalanced_weight",
     "sample_spread",
     "mean_ab",
     "predict",
+    "quality_goal",
     "ranking_table",
     "summary_table",
     "temperature_sweep",

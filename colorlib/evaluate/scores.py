@@ -26,7 +26,9 @@ __all__ = [
     "classifier_correct",
     "evaluate",
     "judge",
+    "pooled_mean",
     "rebalanced_auc",
+    "rebalanced_weight",
 ]
 
 
@@ -82,10 +84,28 @@ def evaluate(pred: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     }
 
 
+def _pixel_weights(ab_true: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
+    """``(N, H, W)``: 1 / prior of the ab bin nearest each pixel's true ab (bins the
+    training set never used get the smallest positive prior)."""
+    from colorlib.gamut import ABGamut
+
+    gamut = ABGamut()
+    if prior.shape != (gamut.Q,):
+        raise ValueError(f"rebalanced_auc: prior must be ({gamut.Q},), got {tuple(prior.shape)}")
+    floor = prior[prior > 0].min()
+    weights = 1.0 / prior.clamp_min(floor)
+    return weights[gamut.nearest(ab_true)]
+
+
 def rebalanced_auc(pred: Mapping[str, torch.Tensor], prior: torch.Tensor) -> torch.Tensor:
     """Zhang et al.'s class-rebalanced AuC per image: each pixel weighted by
     ``1 / prior`` of the ab bin nearest its true ab, so rare (vivid) colours count as
     much as common (grey, brown) ones.
+
+    Per image: each image's weights are normalised, so every image counts once in a
+    mean over images. Zhang et al.'s Table 1 pools every pixel of the test set
+    instead; :func:`pooled_mean` with :func:`rebalanced_weight` gives that number
+    from these per-image values.
 
     Args:
         pred: a prediction (``ab_pred``, ``ab_true``; :func:`~colorlib.evaluate.predict`).
@@ -96,15 +116,37 @@ def rebalanced_auc(pred: Mapping[str, torch.Tensor], prior: torch.Tensor) -> tor
     Returns:
         ``(N,)`` float64 in [0, 1].
     """
-    from colorlib.gamut import ABGamut
-
-    gamut = ABGamut()
-    if prior.shape != (gamut.Q,):
-        raise ValueError(f"rebalanced_auc: prior must be ({gamut.Q},), got {tuple(prior.shape)}")
-    floor = prior[prior > 0].min()
-    weights = 1.0 / prior.clamp_min(floor)
-    pixel_weights = weights[gamut.nearest(pred["ab_true"])]
+    pixel_weights = _pixel_weights(pred["ab_true"], prior)
     return metrics.ab_auc(pred["ab_pred"], pred["ab_true"], pixel_weights=pixel_weights).double()
+
+
+def rebalanced_weight(ab_true: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
+    """Each image's total rebalancing weight: the sum over its pixels of ``1 / prior``
+    of the bin nearest the true ab, ``(N,)`` float64.
+
+    An image of rare, vivid colours weighs more than a grey one. Zhang et al.'s pooled
+    rebalanced AuC over a set, every pixel of every image counted together, is the mean
+    of the per-image :func:`rebalanced_auc` weighted by these:
+    ``pooled_mean(rebalanced_auc(pred, prior), rebalanced_weight(ab_true, prior))``
+    (exact: a per-image AuC is its pixels' weighted mean).
+
+    Args:
+        ab_true: ``(N, 2, H, W)`` true ab, Lab units.
+        prior: ``(Q,)`` as for :func:`rebalanced_auc`.
+    """
+    return _pixel_weights(ab_true, prior).double().flatten(1).sum(dim=1)
+
+
+def pooled_mean(values: torch.Tensor, weights: torch.Tensor) -> float:
+    """``sum(weights * values) / sum(weights)`` over images: a per-image metric pooled
+    over every pixel of the set (see :func:`rebalanced_weight`)."""
+    if values.shape != weights.shape or values.dim() != 1:
+        raise ValueError(
+            f"pooled_mean: need (N,) values and weights, got {tuple(values.shape)} and "
+            f"{tuple(weights.shape)}"
+        )
+    w = weights.double()
+    return float((w * values.double()).sum() / w.sum())
 
 
 @torch.no_grad()

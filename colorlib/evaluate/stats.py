@@ -18,13 +18,23 @@ __all__ = ["bootstrap_ci", "check_beats_gray", "paired_difference", "sample_spre
 
 
 def paired_difference(
-    ours: torch.Tensor, theirs: torch.Tensor, lower_is_better: bool = True
+    ours: torch.Tensor,
+    theirs: torch.Tensor,
+    lower_is_better: bool = True,
+    weights: torch.Tensor | None = None,
 ) -> tuple[float, float, str]:
     """Mean per-image difference ``ours - theirs``, two standard errors, and a verdict.
 
     Args:
         ours, theirs: ``(N,)`` per-image values of one metric on the same images.
         lower_is_better: the metric's direction (True for ab L2).
+        weights: optional ``(N,)`` image weights >= 0: the difference of the *pooled*
+            means ``sum(w * d) / sum(w)`` instead, e.g. Zhang et al.'s rebalanced AuC
+            over every pixel of a set (each image's per-image AuC weighted by its total
+            pixel weight, :func:`~colorlib.evaluate.rebalanced_weight`). Its standard
+            error is the ratio estimator's (linearised): ``sqrt(N / (N - 1) *
+            sum(w**2 (d - mean)**2)) / sum(w)``, which equal weights turn into the
+            plain one.
 
     Returns:
         ``(mean, margin, verdict)``: the mean difference, two standard errors of the
@@ -38,7 +48,18 @@ def paired_difference(
             f"and {tuple(theirs.shape)}"
         )
     diff = (ours - theirs).double()
-    mean, margin = diff.mean().item(), 2 * diff.std().item() / len(diff) ** 0.5
+    if weights is None:
+        mean, margin = diff.mean().item(), 2 * diff.std().item() / len(diff) ** 0.5
+    else:
+        w = weights.double()
+        if w.shape != diff.shape or not bool(torch.isfinite(w).all()) or (w < 0).any():
+            raise ValueError(f"paired_difference: weights must be ({len(diff)},), finite, >= 0")
+        if w.sum() <= 0:
+            raise ValueError("paired_difference: the weights sum to 0")
+        mean = float((w * diff).sum() / w.sum())
+        n = len(diff)
+        spread = (n / (n - 1) * (w**2 * (diff - mean) ** 2).sum()).sqrt()
+        margin = 2 * float(spread / w.sum())
     gain = -mean if lower_is_better else mean
     verdict = "better" if gain > margin else "worse" if gain < -margin else "tie"
     return mean, margin, verdict

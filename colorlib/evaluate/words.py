@@ -26,6 +26,7 @@ def word_difference(
     lower_is_better: bool = True,
     unit: str = "",
     words: tuple[str, str] | None = None,
+    weights: torch.Tensor | None = None,
 ) -> str:
     """One sentence that judges ``a`` against ``b`` from a paired 95% interval.
 
@@ -42,14 +43,18 @@ def word_difference(
         words: for a measure with no better direction, what a higher and a lower
             value mean, e.g. ``("more colourful", "less colourful")``: the sentence
             then says "A is more colourful than B" rather than better or worse.
+        weights: ``(N,)`` image weights for a pooled mean (see
+            :func:`~colorlib.evaluate.paired_difference`); the sentence then says
+            "pooled over N photos".
 
     Returns:
         e.g. ``"L2 + dropout is worse than L2 on ab L2: +0.31 [+0.22, +0.40] Lab
         units (paired 95% interval, 9,902 photos)"``.
     """
-    mean, margin, verdict = paired_difference(values_a, values_b, lower_is_better)
+    mean, margin, verdict = paired_difference(values_a, values_b, lower_is_better, weights)
     interval = f"{mean:+.2f} [{mean - margin:+.2f}, {mean + margin:+.2f}]{unit}"
-    where = f"(paired 95% interval, {len(values_a):,} photos)"
+    pooled = "" if weights is None else "pooled over "
+    where = f"(paired 95% interval, {pooled}{len(values_a):,} photos)"
     if verdict == "tie":
         return (
             f"{a} vs {b} on {metric}: no difference detectable, {interval} {where}; "
