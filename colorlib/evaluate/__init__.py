@@ -17,7 +17,8 @@ The pipeline, one function a step:
 (:mod:`colorlib.evaluate.comparison`). Intervals and paired differences are in
 :mod:`colorlib.evaluate.stats`, verdicts worded from numbers in
 :mod:`colorlib.evaluate.words`, and the project's quality goal for a vivid colorizer
-(pooled rebalanced AuC, as Zhang et al.'s Table 1) in :mod:`colorlib.evaluate.goal`. :func:`colorlib.records.load_history` reads a
+(pooled rebalanced AuC, as Zhang et al.'s Table 1) in :mod:`colorlib.evaluate.goal`.
+:func:`colorlib.records.load_history` reads a
 training history (shipped results or a fresh run) for :func:`colorlib.viz.plot_history`.
 
 Example
@@ -35,6 +36,7 @@ Example
 """
 
 from colorlib.evaluate.comparison import Comparison, compare
+from colorlib.evaluate.goal import GOAL_GAIN, quality_goal
 from colorlib.evaluate.prediction import baselines, full_size, mean_ab, predict, temperature_sweep
 from colorlib.evaluate.scores import (
     METRICS,
@@ -48,7 +50,6 @@ from colorlib.evaluate.scores import (
     rebalanced_auc,
     rebalanced_weight,
 )
-from colorlib.evaluate.goal import GOAL_GAIN, quality_goal
 from colorlib.evaluate.stats import bootstrap_ci, check_beats_gray, paired_difference, sample_spread
 from colorlib.evaluate.tables import ranking_table, summary_table
 from colorlib.evaluate.words import (

@@ -106,7 +106,8 @@ def quality_goal(
             100 * s["auc"].mean().item() >= gray_auc - VIVID.raw_auc_points_below_gray,
             s["psnr"].mean().item() >= gray_psnr - VIVID.psnr_db_below_gray,
         )
-        failed = [what for what, ok in zip(("colour", "AuC", "PSNR"), checks, strict=True) if not ok]
+        named = zip(("colour", "AuC", "PSNR"), checks, strict=True)
+        failed = [what for what, ok in named if not ok]
         if not failed:
             vivid.append(name)
         lines.append(
