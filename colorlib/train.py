@@ -20,6 +20,16 @@ A network with an ``output_stride`` attribute (ZhangNet: 4) predicts on a coarse
 grid: its targets are ab **average-pooled to that grid** (then soft-encoded, for
 bins), and its predictions are bilinearly upsampled for evaluation.
 
+Precision
+---------
+``fit(precision="auto")`` trains in bf16 where the hardware runs it natively (a CPU
+with AVX512-BF16 or AMX, a recent GPU) and in float32 elsewhere
+(:func:`colorlib.devices.resolve_precision`). Mixed precision is autocast around the
+tasks' forward passes (:meth:`colorlib.tasks.Task.autocast`) with channels-last
+networks and image batches; losses are computed on float32 outputs, and weights and
+optimizer state stay float32. Two bf16 runs on one machine are bit-identical, and a
+resumed bf16 run repeats an uninterrupted one (``tests/test_precision.py``).
+
 Reproducibility and resumption
 ------------------------------
 Every random stream of epoch e (python, numpy, torch, CUDA, the shuffling order,
@@ -188,8 +198,9 @@ def _evaluate(task: Task, data, batch: int, d: Dist, workers: int) -> dict[str, 
             **{k: v.double() * n for k, v in out.items()},
             "count": torch.tensor(float(n), dtype=torch.float64, device=task.device),
         }
-        if pred_ab is not None:  # a colorizer: how close its colours are
-            rgb = lab_to_rgb(merge_lab(b["L"], pred_ab.float()))
+        if pred_ab is not None:  # a colorizer: how close its colours are (in float32,
+            pred_ab = pred_ab.float()  # whatever precision the network ran in)
+            rgb = lab_to_rgb(merge_lab(b["L"], pred_ab))
             values["ab_l2"] = metrics.ab_l2(pred_ab, b["ab"]).sum()
             values["psnr"] = metrics.psnr(rgb, b["rgb"], max_db=100.0).sum()
         for k, v in values.items():

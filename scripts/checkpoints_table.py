@@ -27,7 +27,12 @@ def main() -> int:
         if runs:
             record = runs[0]
             epochs, minutes = record.epochs_run, record.train_minutes
-            how = f"{epochs} epoch{'s' * (epochs != 1)}, {minutes:.1f} min on {record.device}"
+            precision = f" in {record.precision}" if record.precision else ""
+            seen = f" ({record.images_seen:,} images seen)" if record.images_seen else ""
+            how = (
+                f"{epochs} epoch{'s' * (epochs != 1)}{seen}, {minutes:.1f} min{precision} "
+                f"on {record.device}"
+            )
         relative = path.relative_to(experiments.weights_path(experiment).parents[1])
         rows.append(
             f"| `{relative.as_posix()}` | {experiment.description} | {experiment.notebook} "

@@ -1,7 +1,7 @@
 """Mixed precision in the one engine: ``fit(precision=...)``, its choice and its records.
 
-bf16 runs here on the CPU (oneDNN emulates it where the CPU lacks AVX512-BF16 or AMX:
-slower, same numbers), so every test below runs on any machine.
+bf16 runs here on the CPU (oneDNN emulates it, slower, where the CPU lacks AVX512-BF16
+or AMX), so every test below runs on any machine.
 """
 
 from __future__ import annotations
