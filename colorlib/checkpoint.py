@@ -14,12 +14,19 @@ Two kinds of file, both read by :func:`load_checkpoint` with
   them into colorizers.
 
 :class:`LoadedCheckpoint` ``.build()`` rebuilds the network from its recorded class
-and constructor arguments (:func:`colorlib.tasks.build_network`). This module imports
-neither the training engine nor the data, so reading weights costs neither.
+and constructor arguments (:func:`colorlib.tasks.build_network`), after checking the
+header: the class must be one of :data:`NETWORK_CLASSES`, its arguments plain numbers
+no larger than :data:`MAX_SETTING`, and the network it describes (first built on
+PyTorch's ``meta`` device, which allocates nothing) must have at most
+:data:`MAX_PARAMETERS` parameters and exactly the tensor shapes stored in the file. So a
+crafted header can neither call another function nor ask for a network bigger than
+the file's own weights. This module imports neither the training engine nor the
+data, so reading weights costs neither.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,12 +41,17 @@ __all__ = [
     "CHECKPOINT_FORMAT",
     "WEIGHTS_FORMAT",
     "INT8_MIN_ELEMENTS",
+    "COLORIZER_CLASSES",
+    "MAX_PARAMETERS",
+    "MAX_SETTING",
+    "NETWORK_CLASSES",
     "LoadedCheckpoint",
     "dequantize_int8",
     "export_weights",
     "header",
     "load_checkpoint",
     "quantize_int8",
+    "save_atomically",
 ]
 
 CHECKPOINT_FORMAT = "colorlib.train/1"
@@ -47,6 +59,20 @@ WEIGHTS_FORMAT = "colorlib.weights/2"
 READABLE_WEIGHTS_FORMATS = ("colorlib.weights/1", WEIGHTS_FORMAT)
 INT8_MIN_ELEMENTS = 4096
 """Weight matrices and kernels with at least this many elements ship as int8."""
+
+COLORIZER_CLASSES = ("SeedCNN", "ZhangNet", "UNetGenerator", "ResnetGenerator")
+"""The :mod:`colorlib.models` classes that colourise (normalised L -> ab or bin logits)."""
+
+NETWORK_CLASSES = (*COLORIZER_CLASSES, "PatchDiscriminator", "CifarClassifier",
+                   "TinyImageNetClassifier")  # fmt: skip
+"""Every class a checkpoint header may name: :meth:`LoadedCheckpoint.build` calls
+nothing else (a header naming ``receptive_field`` or ``__class__`` is refused)."""
+
+MAX_SETTING = 4096
+"""The largest magnitude of a number among a header's constructor arguments."""
+
+MAX_PARAMETERS = 1 << 30
+"""The most parameters a header's network may have (4 GB as float32)."""
 
 
 def header(task: Task) -> dict:
@@ -118,9 +144,26 @@ def export_weights(
         "state": {"nets": {name: state}, "int8": {name: packed}},
     }
     path = Path(path)
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    save_atomically(payload, path)
     return path
+
+
+def save_atomically(payload: dict, path: Path) -> None:
+    """``torch.save(payload)`` to ``path`` through :func:`colorlib.io.atomic_path`.
+
+    Raises:
+        OSError: one line, ``"cannot write PATH: reason"``, whatever went wrong (torch
+            reports a full disk as a RuntimeError); the old file, if any, is kept and
+            no temporary file is left.
+    """
+    try:
+        with atomic_path(path) as tmp:
+            torch.save(payload, tmp)
+    except OSError as err:
+        raise OSError(f"cannot write {path}: {err.strerror or err}") from None
+    except RuntimeError as err:  # torch's stream writer: "file write failed" on a full disk
+        first = str(err).strip().splitlines()[0][:120] if str(err).strip() else "RuntimeError"
+        raise OSError(f"cannot write {path} (is the disk full?): {first}") from None
 
 
 @dataclass
@@ -148,17 +191,43 @@ class LoadedCheckpoint:
     history: list
     raw: dict
 
-    def build(self, name: str | None = None) -> nn.Module:
-        """Instantiate network ``name`` (default: the predicting one) with its weights, float32."""
-        name = name or self.predict_network
-        spec = self.networks[name]
-        if spec["kwargs"] is None:
+    def skeleton(self, name: str | None = None) -> nn.Module:
+        """Network ``name`` (default: the predicting one) built on the ``meta`` device:
+        its shapes without memory, after the header checks of the module docstring.
+
+        Raises:
+            ValueError: one line: no such network, a class not in
+                :data:`NETWORK_CLASSES`, unusable or too large constructor arguments,
+                more than :data:`MAX_PARAMETERS` parameters, or weights of other shapes.
+        """
+        name = self.predict_network if name is None else name
+        if not isinstance(self.networks, dict) or name not in self.networks:
+            raise ValueError(f"the header describes no network {name!r}")
+        cls, kwargs = _checked_spec(self.networks[name], name)
+        described = f"{cls}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
+        try:
+            with torch.device("meta"):
+                module = build_network(cls, **kwargs)
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise ValueError(f"the header's network {described} cannot be built ({err})") from None
+        count = sum(p.numel() for p in module.parameters())
+        if count > MAX_PARAMETERS:
             raise ValueError(
-                f"network {name!r} ({spec['class']}) was not built with "
-                "colorlib.tasks.build_network, so its constructor arguments are unknown; "
-                "build it yourself and load "
-                "state_dicts[name]"
+                f"the header's network {described} would have {count:,} parameters, more "
+                f"than {MAX_PARAMETERS:,}"
             )
+        _check_shapes(module, self.state_dicts.get(name), described)
+        return module
+
+    def build(self, name: str | None = None) -> nn.Module:
+        """Instantiate network ``name`` (default: the predicting one) with its weights, float32.
+
+        The header is checked first (:meth:`skeleton`), so nothing is allocated for a
+        network the file's weights do not fill.
+        """
+        name = self.predict_network if name is None else name
+        self.skeleton(name)
+        spec = self.networks[name]
         module = build_network(spec["class"], **spec["kwargs"])
         module.load_state_dict(
             {
@@ -167,6 +236,68 @@ class LoadedCheckpoint:
             }
         )
         return module.eval()
+
+
+def _checked_spec(spec: object, name: str) -> tuple[str, dict]:
+    """``(class name, constructor kwargs)`` of a header's network spec, refused (one-line
+    ValueError) unless the class is in :data:`NETWORK_CLASSES` and every argument is
+    None, a bool or a finite number of magnitude at most :data:`MAX_SETTING`."""
+    cls = spec.get("class") if isinstance(spec, dict) else None
+    if not isinstance(cls, str) or cls not in NETWORK_CLASSES:
+        raise ValueError(
+            f"network {name!r} names class {_short(cls)}, not one of colorlib's networks "
+            f"({', '.join(NETWORK_CLASSES)})"
+        )
+    kwargs = spec.get("kwargs")
+    if kwargs is None:
+        raise ValueError(
+            f"network {name!r} ({cls}) was not built with colorlib.tasks.build_network, so "
+            "its constructor arguments are unknown; build it yourself and load "
+            "state_dicts[name]"
+        )
+    if not isinstance(kwargs, dict):
+        raise ValueError(f"network {name!r} ({cls}): constructor arguments {_short(kwargs)}")
+    for key, value in kwargs.items():
+        if not (isinstance(key, str) and key.isidentifier() and _plain_setting(value)):
+            raise ValueError(
+                f"network {name!r} ({cls}): argument {_short(key)} = {_short(value)} is not "
+                f"None, a bool or a number of magnitude at most {MAX_SETTING}"
+            )
+    return cls, kwargs
+
+
+def _plain_setting(value: object) -> bool:
+    """None, a bool, or a finite int or float no larger in magnitude than MAX_SETTING."""
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int | float):
+        return math.isfinite(value) and abs(value) <= MAX_SETTING
+    return False
+
+
+def _short(value: object, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a crafted header may be huge)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_shapes(module: nn.Module, state: object, described: str) -> None:
+    """Refuse (one-line ValueError) a state dict whose names or shapes are not ``module``'s."""
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f"no weights for the header's network {described}")
+    wanted = {key: tuple(value.shape) for key, value in module.state_dict().items()}
+    stored = {key: tuple(value.shape) for key, value in state.items()}
+    if wanted == stored:
+        return
+    missing, extra = sorted(wanted.keys() - stored), sorted(stored.keys() - wanted)
+    if missing or extra:
+        example = f"missing {missing[:2]}" if missing else f"unexpected {_short(extra[:2])}"
+    else:
+        key = next(k for k in wanted if wanted[k] != stored[k])
+        example = f"{key}: {stored[key]} in the file, {wanted[key]} in the network"
+    raise ValueError(
+        f"the weights in the file do not fit the header's network {described} ({example})"
+    )
 
 
 def load_checkpoint(path: str | os.PathLike) -> LoadedCheckpoint:
