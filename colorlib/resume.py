@@ -30,27 +30,31 @@ network only (``"colorlib.weights/2"``: int8 matrices, fp16 rest), and
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from colorlib.checkpoint import CHECKPOINT_FORMAT, header
-from colorlib.io import atomic_path
+from colorlib.checkpoint import CHECKPOINT_FORMAT, header, save_atomically
+from colorlib.io import atomic_path, host_tag, pid_alive, remove_stale_temps
 from colorlib.tasks import Task
 
 __all__ = [
     "HISTORY_FILE",
     "LAST_CHECKPOINT",
+    "LOCK_FILE",
     "TRAINING_CHECKPOINT_KEYS",
     "checkpoint_folder",
     "resume_from",
     "run_settings",
     "save_training_checkpoint",
+    "training_lock",
     "write_history",
 ]
 
@@ -59,6 +63,13 @@ LAST_CHECKPOINT = "last.pt"
 
 HISTORY_FILE = "history.json"
 """The per-epoch history's file name in ``checkpoint_dir`` (JSON list of dicts)."""
+
+LOCK_FILE = ".training.lock"
+"""Held in ``checkpoint_dir`` by :func:`training_lock` while a run trains there; it
+holds ``HOST PID`` of that run."""
+
+MAX_HISTORY_BYTES = 64 << 20
+"""A ``history.json`` larger than this is no training history (one epoch: ~300 bytes)."""
 
 TRAINING_CHECKPOINT_KEYS = ("kind", "config", "networks", "state", "epoch", "step", "history")
 """What :func:`colorlib.train.fit` needs from ``last.pt`` to resume (``"run"`` is
@@ -71,7 +82,15 @@ _START_AFRESH = "remove it (or move it away) or use another output folder (--out
 
 
 def checkpoint_folder(checkpoint_dir: str | os.PathLike | None) -> Path | None:
-    """``checkpoint_dir`` as a Path; a ValueError if it exists and is not a folder."""
+    """``checkpoint_dir`` as a Path, checked before a run writes there.
+
+    Also deletes the temporary files (``.last.pt.*.tmp``, ``.history.json.*.tmp``)
+    that a killed writer left there (:func:`colorlib.io.remove_stale_temps`).
+
+    Raises:
+        ValueError: (one line) it exists and is not a folder, or it holds a
+            ``history.json`` that no colorlib run wrote (it would be overwritten).
+    """
     if checkpoint_dir is None:
         return None
     folder = Path(checkpoint_dir)
@@ -79,7 +98,90 @@ def checkpoint_folder(checkpoint_dir: str | os.PathLike | None) -> Path | None:
         raise ValueError(
             f"checkpoint folder {folder} exists and is not a folder; choose another (--out)"
         )
+    for name in (LAST_CHECKPOINT, HISTORY_FILE):
+        remove_stale_temps(folder, f".{name}.*.tmp")
+    _check_history(folder / HISTORY_FILE)
     return folder
+
+
+def _check_history(path: Path) -> None:
+    """Refuse a ``history.json`` that is not a list of ``{"epoch", "step", ...}`` records."""
+    if not path.exists():
+        return
+    try:
+        ours = path.is_file() and path.stat().st_size <= MAX_HISTORY_BYTES
+        records = json.loads(path.read_text(encoding="utf-8")) if ours else None
+    except (OSError, UnicodeDecodeError, ValueError):
+        records = None
+    if not (
+        isinstance(records, list)
+        and all(isinstance(r, dict) and "epoch" in r and "step" in r for r in records)
+    ):
+        raise ValueError(
+            f"{path} is not a colorlib training history, and training would overwrite it; "
+            "move it away or use another output folder (--out, checkpoint_dir)"
+        )
+
+
+@contextlib.contextmanager
+def training_lock(checkpoint_dir: str | os.PathLike) -> Iterator[Path]:
+    """Hold ``checkpoint_dir/.training.lock`` while a run trains there.
+
+    Two runs training into one folder would overwrite each other's checkpoints, and
+    one of them would be lost without a word. The lock is a file created exclusively
+    (``O_EXCL``) holding ``HOST PID``; it is removed when the block ends, and taken
+    over when its process no longer runs on this host (a killed run). A folder the
+    lock created is removed again if the run wrote nothing into it.
+
+    Yields:
+        the folder (:func:`checkpoint_folder`'s checks done), created.
+
+    Raises:
+        ValueError: (one line) another live run holds the lock, or as
+            :func:`checkpoint_folder`.
+    """
+    folder = checkpoint_folder(checkpoint_dir)
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / LOCK_FILE
+    _take_lock(lock)
+    try:
+        yield folder
+    finally:
+        lock.unlink(missing_ok=True)
+        if created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty: nothing was written
+
+
+def _take_lock(lock: Path) -> None:
+    """Create ``lock`` exclusively with ``HOST PID``; take over a dead process's lock."""
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            holder = _lock_holder(lock)
+            if holder is not None and holder[0] == host_tag() and not pid_alive(holder[1]):
+                lock.unlink(missing_ok=True)  # a killed run's: take it over
+                continue
+            who = f"process {holder[1]} on {holder[0]}" if holder else "another process"
+            raise ValueError(
+                f"{lock.parent} is in use by another training run ({who}); wait for it to "
+                f"end or use another output folder (--out); if no run uses it, delete {lock}"
+            ) from None
+        with os.fdopen(fd, "w") as file:
+            file.write(f"{host_tag()} {os.getpid()}\n")
+        return
+    raise ValueError(f"could not take the lock {lock}; try again")
+
+
+def _lock_holder(lock: Path) -> tuple[str, int] | None:
+    """``(host, pid)`` written in ``lock``, or None when it cannot be read."""
+    try:
+        host, pid = lock.read_text(encoding="utf-8").split()
+        return host, int(pid)
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
 
 
 def _rng_state() -> dict:
@@ -118,15 +220,21 @@ def save_training_checkpoint(
         "rng": _rng_state(),
         "history": history,
     }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    save_atomically(payload, path)
 
 
 def write_history(path: Path, history: list) -> None:
-    """Write the per-epoch history to ``path`` as indented JSON, atomically."""
+    """Write the per-epoch history to ``path`` as indented JSON, atomically.
+
+    Raises:
+        OSError: one line, ``"cannot write PATH: reason"``; the old file is kept.
+    """
     text = json.dumps(history, indent=1)
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise OSError(f"cannot write {path}: {err.strerror or err}") from None
 
 
 def run_settings(
