@@ -36,6 +36,7 @@ Reading photo files and writing the results (``python -m colorlib colorize``) is
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Literal
 
@@ -45,7 +46,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from colorlib.data import to_rgb_array
+from colorlib.data import BadImageError, to_rgb_array
 from colorlib.gamut import ANNEAL_T, ABGamut
 from colorlib.lab import denormalize_ab, lab_to_rgb, merge_lab, normalize_l, rgb_to_lab, split_lab
 from colorlib.models import upsample_ab
@@ -205,8 +206,11 @@ def colorize(
         uint8 ``(H, W, 3)`` sRGB array (0-255) of the input's height and width.
 
     Raises:
-        BadImageError: an unusable array shape or dtype, or an unsupported mode.
+        BadImageError: (a ValueError, one line) a path rather than an image, an empty
+            image, an unusable array shape or dtype, float pixels that are NaN,
+            infinite or outside [0, 1], or an unsupported mode.
     """
+    image = _checked_image(image)
     if tile_rows is None:
         return _colorize_untiled(model, image)
     source, height, width = _strip_source(image)
@@ -239,6 +243,40 @@ def _colorize_untiled(model: torch.nn.Module, image: Image.Image | np.ndarray) -
     L = _lightness(rgb)  # (1, 1, H, W), float32
     out = lab_to_rgb(merge_lab(L, predict_ab(model, L)))[0]
     return out.mul(255).round_().to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+FLOAT_SLACK = 0.5 / 255
+"""How far float pixels may stray outside [0, 1] (half a uint8 level, rounding noise)
+before :func:`colorize` refuses them; within it they are clipped."""
+
+
+def _checked_image(image: Image.Image | np.ndarray) -> Image.Image | np.ndarray:
+    """``image`` (an array as ``np.asarray``), or a one-line BadImageError: a path or
+    other non-image, an image with no pixels, or float pixels that are not finite or
+    lie outside [0, 1] by more than :data:`FLOAT_SLACK` (e.g. a 0-255 float image)."""
+    if isinstance(image, str | bytes | os.PathLike):
+        shown = os.fsdecode(image)[:80] if not isinstance(image, bytes) else "bytes"
+        raise BadImageError(
+            f"colorize takes a Pillow image or a numpy array, not a path ({shown!r}); "
+            "open it first with colorlib.photo_files.open_image"
+        )
+    if isinstance(image, Image.Image):
+        if image.width == 0 or image.height == 0:
+            raise BadImageError(f"an empty image ({image.width}x{image.height} pixels)")
+        return image
+    array = np.asarray(image)
+    if array.ndim in (2, 3) and 0 in array.shape[:2]:
+        raise BadImageError(f"an empty image ({array.shape[1]}x{array.shape[0]} pixels)")
+    if np.issubdtype(array.dtype, np.floating) and array.size:
+        if not np.isfinite(array).all():
+            raise BadImageError("float pixels must be finite numbers in [0, 1]; got NaN or inf")
+        low, high = float(array.min()), float(array.max())
+        if low < -FLOAT_SLACK or high > 1 + FLOAT_SLACK:
+            hint = " (a 0-255 image? divide it by 255)" if high > 1 + FLOAT_SLACK else ""
+            raise BadImageError(
+                f"float pixels must lie in [0, 1]; got values from {low:g} to {high:g}{hint}"
+            )
+    return array
 
 
 def _strip_source(image: Image.Image | np.ndarray) -> tuple[Image.Image | np.ndarray, int, int]:

@@ -9,7 +9,9 @@ writes it atomically, so an interrupted run never leaves half a file.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import warnings
 from pathlib import Path
 from typing import Literal
@@ -19,9 +21,16 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from colorlib.colorizer import colorize
 from colorlib.data import BadImageError
-from colorlib.io import atomic_path
+from colorlib.io import atomic_path, remove_stale_temps
 
-__all__ = ["colorize_file", "max_pixels", "open_image", "plan_outputs", "write_png"]
+__all__ = [
+    "colorize_file",
+    "max_pixels",
+    "open_image",
+    "plan_outputs",
+    "remove_stale_output_temps",
+    "write_png",
+]
 
 
 def max_pixels() -> int | None:
@@ -114,15 +123,38 @@ def _file_id(path: Path) -> tuple[int, int]:
 
 def _input_problem(source: Path, target: Path, inputs: dict[tuple[int, int], Path]) -> str | None:
     """Why ``source`` cannot be read, or its ``target`` would overwrite an input; or None."""
-    if source.is_dir():
-        return "is a folder, not an image file"
-    if not source.is_file():
-        return "no such file"
+    problem = _not_a_file(source)
+    if problem is not None:
+        return problem
     if target.is_file() and _file_id(target) in inputs:
         clash = inputs[_file_id(target)]
         which = "this input itself" if _file_id(source) == _file_id(target) else f"input {clash}"
         return f"its output {target} is {which}; choose another OUT_DIR"
     return None
+
+
+def _not_a_file(source: Path) -> str | None:
+    """Why ``source`` is not a regular file to read (missing, a folder, a link loop, a
+    FIFO, a device ...), or None; never opens it (a FIFO would block, /dev/zero never
+    ends)."""
+    try:
+        mode = source.stat().st_mode
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "is a symbolic link loop, not an image file"
+        if source.is_symlink():
+            return "is a broken symbolic link (its target does not exist)"
+        if isinstance(err, FileNotFoundError):
+            return "no such file"
+        return f"cannot be read ({err.strerror or err})"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder, not an image file"
+    kinds = {stat.S_ISFIFO: "a FIFO (named pipe)", stat.S_ISCHR: "a character device",
+             stat.S_ISBLK: "a block device", stat.S_ISSOCK: "a socket"}  # fmt: skip
+    kind = next((name for test, name in kinds.items() if test(mode)), "a special file")
+    return f"is {kind}, not an image file"
 
 
 def _collision(source: Path, target: Path, claimed: dict[Path, Path]) -> str | None:
@@ -143,12 +175,18 @@ def colorize_file(
     source: Path,
     target: Path,
     tile_rows: int | Literal["auto"] | None = "auto",
-) -> None:
+) -> int:
     """Colorize the image file ``source`` into the PNG file ``target`` (overwritten).
+
+    An animated GIF or a multi-page TIFF is colorized from its first frame; the return
+    value says how many frames it had, so the caller can say so.
 
     Peak memory is the decoded input (4 bytes per pixel in Pillow), the uint8 result
     (3 bytes per pixel) and one strip's temporaries (see :func:`colorize`): the input
     is released before the result is copied into a Pillow image for saving.
+
+    Returns:
+        the number of frames (pages) in ``source``: 1 for a still image.
 
     Raises:
         BadImageError: ``source`` is not a usable image (one-line message).
@@ -156,18 +194,27 @@ def colorize_file(
     """
     image = open_image(source)
     try:
+        frames = int(getattr(image, "n_frames", 1))
         rgb = colorize(model, image, tile_rows=tile_rows)
     finally:
         image.close()  # frees the decoded pixels (a with block would not)
     result = Image.fromarray(rgb)
     del rgb
     write_png(result, target)
+    return frames
+
+
+def remove_stale_output_temps(out_dir: Path) -> int:
+    """Delete the temporary PNGs (``.NAME.png.*.tmp``) that a killed run left in
+    ``out_dir`` (:func:`colorlib.io.remove_stale_temps`); how many were deleted."""
+    return remove_stale_temps(out_dir, ".*.png.*.tmp")
 
 
 def write_png(image: Image.Image, target: Path) -> None:
     """Save ``image`` as PNG at ``target``, atomically (:func:`colorlib.io.atomic_path`:
-    a hidden temporary file ``.NAME.PID.*.tmp`` in the same folder, renamed over
-    ``target`` when complete).
+    a hidden temporary file ``.NAME.HOST.PID.*.tmp`` in the same folder, renamed over
+    ``target`` when complete; :func:`remove_stale_output_temps` deletes those of a
+    killed run).
 
     Raises:
         OSError: ``"cannot write TARGET: reason"`` (disk full, permissions ...). The
