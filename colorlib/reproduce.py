@@ -22,6 +22,13 @@ retrain (``--profile full -p retrain true``) replaces the shipped, git-tracked
 and ``retrain`` to :func:`colorlib.experiments.train_or_load`); it is refused unless
 ``overwrite_shipped`` (``--overwrite-shipped``) is given.
 
+Each notebook is executed into a hidden ``.NN_name.partial.ipynb`` and moved over
+``NN_name.ipynb`` once papermill is done with it (ok or failed), so Ctrl-C never
+replaces a complete executed notebook with half of one. An interrupted batch stops
+there: the notebook it was running is marked ``interrupted`` in the summary, which is
+still written (:func:`write_summary`). Errors and data lines are cut to
+:data:`MAX_SHOWN` characters in the report.
+
 papermill does the executing (a well-kept library); this module only chooses what
 to run, collects the results and writes the report.
 """
@@ -32,6 +39,7 @@ import base64
 import html
 import json
 import keyword
+import os
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -48,6 +56,7 @@ __all__ = [
     "check_parameters",
     "data_lines",
     "describe_data",
+    "error_line",
     "find_notebooks",
     "notebook_parameters",
     "parse_value",
@@ -62,6 +71,10 @@ SUMMARY_TAG = "summary"  # cells whose outputs go into the report
 DATA_PREFIX = "DATA: "
 """How a notebook names its data: a printed line starting with this."""
 
+MAX_SHOWN = 300
+"""The most characters of one error or data line the report shows (a huge ``-p``
+value may be echoed in either)."""
+
 
 @dataclass
 class NotebookRun:
@@ -74,6 +87,12 @@ class NotebookRun:
     error: str = ""
     summary: list[dict] = field(default_factory=list)  # nbformat outputs of summary cells
     data: list[str] = field(default_factory=list)  # its DATA lines, prefix removed
+    interrupted: bool = False  # Ctrl-C (or SIGTERM) while it ran; the batch stopped there
+
+    @property
+    def status(self) -> str:
+        """``"ok"``, ``"FAILED"`` or ``"interrupted"``, as the summary shows it."""
+        return "interrupted" if self.interrupted else "ok" if self.ok else "FAILED"
 
 
 def find_notebooks(folder: Path = NOTEBOOKS, only: list[str] | None = None) -> list[Path]:
@@ -236,7 +255,8 @@ def run_all(
             replaces the shipped :data:`SHIPPED_FILES`.
 
     Returns:
-        One :class:`NotebookRun` per notebook, in order.
+        One :class:`NotebookRun` per notebook run, in order; after Ctrl-C the last one
+        is ``interrupted`` and the notebooks after it are not run (nor listed).
 
     Raises:
         ValueError: before anything runs: a bad profile, notebook or parameter
@@ -254,20 +274,32 @@ def run_all(
     for path in bar:
         bar.set_postfix_str(path.stem)
         run = NotebookRun(name=path.stem, output=out_dir / path.name)
+        partial = out_dir / f".{path.stem}.partial.ipynb"
         start = time.perf_counter()
         try:
             papermill.execute_notebook(
                 str(path),
-                str(run.output),
+                str(partial),
                 parameters={"profile": profile, **(parameters or {})},
                 cwd=str(folder),
                 kernel_name=kernel,
                 progress_bar=False,
             )
             run.ok = True
+        except KeyboardInterrupt:
+            run.interrupted = True
         except Exception as err:  # papermill raises many types; report and go on
-            run.error = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
+            run.interrupted = _after_interrupt(err)  # e.g. a ZMQError as the kernel dies
+            run.error = "" if run.interrupted else error_line(err)
         run.seconds = time.perf_counter() - start
+        if run.interrupted:
+            partial.unlink(missing_ok=True)  # half a notebook: the complete one stays
+            run.error = "interrupted (Ctrl-C); the notebooks after it did not run"
+            runs.append(run)
+            tqdm.write(f"[reproduce] {run.name}: interrupted ({run.seconds:.0f} s)")
+            break
+        if partial.exists():
+            os.replace(partial, run.output)
         if run.output.exists():
             run.summary = _summary_outputs(run.output)
             run.data = data_lines(run.output)
@@ -276,9 +308,40 @@ def run_all(
             run.error = f"printed no '{DATA_PREFIX}...' line: every notebook names its data"
         runs.append(run)
         # one line as each notebook ends (a long batch run, e.g. in CI, shows where it is)
-        status = "ok" if run.ok else f"FAILED: {run.error}"
+        status = "ok" if run.ok else f"FAILED: {_clip(run.error)}"
         tqdm.write(f"[reproduce] {run.name}: {status} ({run.seconds:.0f} s) -> {run.output}")
     return runs
+
+
+def error_line(err: BaseException) -> str:
+    """A notebook's error in one line: ``"TypeError: <first line of its message>"``.
+
+    papermill's own message is the whole traceback, whose last line may lose the
+    type; a :class:`papermill.PapermillExecutionError` carries the notebook's
+    exception name and value, used here.
+    """
+    name = getattr(err, "ename", None)
+    value = getattr(err, "evalue", "") if name else str(err)
+    name = name or type(err).__name__
+    first = next((line.strip() for line in str(value).splitlines() if line.strip()), "")
+    return _clip(f"{name}: {first}" if first else name)
+
+
+def _after_interrupt(err: BaseException) -> bool:
+    """Whether ``err`` was raised while a KeyboardInterrupt was being handled."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, KeyboardInterrupt):
+            return True
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return False
+
+
+def _clip(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text`` on one line, cut to ``limit`` characters (``...`` and the count cut)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit:,} more)"
 
 
 def _output_markdown(output: dict) -> str:
@@ -313,14 +376,16 @@ def write_summary(runs: list[NotebookRun], profile: str, out_dir: Path) -> tuple
     """Write ``summary.md`` and ``summary.html`` into ``out_dir``; return both paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = [
-        f"| {r.name} | {'ok' if r.ok else 'FAILED'} | {r.seconds:.0f} | "
-        f"{r.error.replace('|', '/') if r.error else ''} |"
+        f"| {r.name} | {r.status} | {r.seconds:.0f} | {_clip(r.error).replace('|', '/')} |"
         for r in runs
     ]
-    data_items = [f"- {run.name}: {line}" for run in runs for line in run.data]
+    data_items = [f"- {run.name}: {_clip(line)}" for run in runs for line in run.data]
+    stopped = [f"**Interrupted** during {r.name}: the notebooks after it did not run"
+               for r in runs if r.interrupted]  # fmt: skip
     md = [
         f"# colorlib reproduction, profile `{profile}`",
         "",
+        *(line for note in stopped for line in (note, "")),
         describe_data(runs),
         "",
         *data_items,
@@ -333,13 +398,14 @@ def write_summary(runs: list[NotebookRun], profile: str, out_dir: Path) -> tuple
         "<!doctype html><meta charset='utf-8'>",
         f"<title>colorlib reproduction ({html.escape(profile)})</title>",
         f"<h1>colorlib reproduction, profile <code>{html.escape(profile)}</code></h1>",
+        *(f"<p>{html.escape(note).replace('**', '')}</p>" for note in stopped),
         f"<p>{html.escape(describe_data(runs)).replace('**', '')}</p><ul>",
         *(f"<li>{html.escape(item[2:])}" for item in data_items),
         "</ul>",
         "<table border=1 cellpadding=4><tr><th>notebook<th>status<th>seconds<th>error",
         *(
-            f"<tr><td>{html.escape(r.name)}<td>{'ok' if r.ok else 'FAILED'}"
-            f"<td>{r.seconds:.0f}<td>{html.escape(r.error)}"
+            f"<tr><td>{html.escape(r.name)}<td>{r.status}"
+            f"<td>{r.seconds:.0f}<td>{html.escape(_clip(r.error))}"
             for r in runs
         ),
         "</table>",
