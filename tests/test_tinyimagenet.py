@@ -17,6 +17,7 @@ import http.server
 import os
 import shutil
 import socket
+import struct
 import threading
 import warnings
 import zipfile
@@ -576,3 +577,22 @@ def test_a_damaged_zip_or_an_empty_folder_gets_a_clear_error(tmp_path):
     (folder / "wnids.txt").write_text("n01\n")
     with pytest.raises(ValueError, match="no train photos"):
         data.load("tinyimagenet", "train", root=folder.parent)
+
+
+def test_a_corrupt_zip_member_is_skipped_and_counted(tiny):
+    """Defect D6: one member with a bad CRC-32 (a flipped byte in a stored JPEG)
+    aborted the whole load with zipfile.BadZipFile; it is one more skipped photo."""
+    member = f"{tinyimagenet.FOLDER}/train/{WNIDS[2]}/images/{WNIDS[2]}_0.JPEG"
+    with zipfile.ZipFile(tiny["zip"]) as z:
+        info = z.getinfo(member)
+    with open(tiny["zip"], "r+b") as f:  # the data follow the 30-byte local header
+        f.seek(info.header_offset + 26)
+        name_length, extra_length = struct.unpack("<HH", f.read(4))
+        f.seek(info.header_offset + 30 + name_length + extra_length + info.file_size // 2)
+        byte = f.read(1)
+        f.seek(-1, os.SEEK_CUR)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    train = load("train", tiny["stored_root"])
+    assert len(train) == len(WNIDS) * PER_CLASS - 1
+    assert len(train.skipped) == 2
+    assert any(member in line and "BadZipFile" in line for line in train.skipped)

@@ -39,6 +39,7 @@ import io
 import os
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -186,8 +187,20 @@ def _number(path: str) -> tuple[int, str]:
     return (int(digits) if digits.isdigit() else -1, stem)
 
 
-def _decode(blob: bytes) -> tuple[np.ndarray | None, str]:
-    """JPEG bytes -> uint8 (64, 64, 3), or (None, why it is skipped)."""
+def _read_photo(members: _Members, relative: str) -> bytes | str:
+    """A photo's bytes, or why it cannot be read: a corrupt zip member (bad CRC-32,
+    damaged compressed data) or an unreadable file is skipped like a bad photo."""
+    try:
+        return members.read(relative)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
+        return f"unreadable ({type(err).__name__}: {err})"
+
+
+def _decode(blob: bytes | str) -> tuple[np.ndarray | None, str]:
+    """JPEG bytes -> uint8 (64, 64, 3), or (None, why it is skipped); a str ``blob``
+    is already the reason (:func:`_read_photo`)."""
+    if isinstance(blob, str):
+        return None, blob
     try:
         with Image.open(io.BytesIO(blob)) as image:
             image.load()
@@ -212,7 +225,9 @@ def read_split(
     Returns:
         ``{"images": uint8 (N, 3, 64, 64) sRGB, "labels": int64 (N,) indices into
         wnids.txt, "skipped": ["member: reason", ...], "colourless": int}``; the
-        colourless photos are skipped and counted, not listed.
+        colourless photos are skipped and counted, not listed. A photo that cannot
+        be decoded, or whose zip member is corrupt (bad CRC-32), is skipped and
+        listed.
 
     Raises:
         ValueError: ``source`` lacks ``wnids.txt`` or the val annotations.
@@ -236,7 +251,7 @@ def read_split(
         ) as bar:  # fmt: skip
             for start in range(0, len(files), chunk):
                 batch = files[start : start + chunk]
-                blobs = [members.read(path) for path, _ in batch]
+                blobs = [_read_photo(members, path) for path, _ in batch]
                 for (path, _), i, (rgb, why) in zip(
                     batch, range(start, start + len(batch)), pool.map(_decode, blobs), strict=True
                 ):
