@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import itertools
 import math
 import os
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -277,10 +278,41 @@ def _log_files(sources: str | os.PathLike | Iterable[str | os.PathLike]) -> list
     return list(files.values())
 
 
+MAX_LOG_BYTES = 32 << 20
+"""The largest file :func:`read_logs` reads: a game writes about 100 bytes an answer,
+so this is some 300,000 answers."""
+
+MAX_LINE_CHARS = 4096
+"""The longest line of a game log :func:`read_logs` accepts (a row is ~100 characters)."""
+
+
+def _bounded_lines(f, path: Path) -> Iterator[str]:
+    """The lines of the open text file ``f``, each read with at most
+    :data:`MAX_LINE_CHARS` + 1 characters held: a longer line is a one-line ValueError."""
+    for number in itertools.count(1):
+        line = f.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_CHARS:
+            raise ValueError(
+                f"{path}, line {number}: longer than {MAX_LINE_CHARS:,} characters; "
+                "not a Turing-test log"
+            )
+        yield line
+
+
 def _read_log(path: Path) -> list[dict]:
-    """The checked rows of one log file (``utf-8-sig``: a byte-order mark is skipped)."""
+    """The checked rows of one log file (``utf-8-sig``: a byte-order mark is skipped),
+    read in bounded memory: a file over :data:`MAX_LOG_BYTES` or a line over
+    :data:`MAX_LINE_CHARS` is refused."""
+    size = path.stat().st_size
+    if size > MAX_LOG_BYTES:
+        raise ValueError(
+            f"{path} is {size / 2**20:,.0f} MiB, too large for a Turing-test log (at most "
+            f"{MAX_LOG_BYTES >> 20} MiB, about 100 bytes an answer)"
+        )
     with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
+        reader = csv.DictReader(_bounded_lines(f, path))
         rows = []
         try:
             missing = set(CSV_FIELDS) - set(reader.fieldnames or ())
