@@ -2,24 +2,14 @@
 # Create (or update) the project's virtual environment in .venv and install colorlib
 # with every dependency from requirements.txt. Idempotent: a stamp file holding the
 # hash of requirements.txt and pyproject.toml skips the pip step when nothing changed.
-# Override the interpreter with PYTHON=/path/to/python3.11.
+# Override the interpreter with PYTHON=/path/to/python3.11. No system package is
+# installed here: the browser test's Chromium is scripts/install_browser.sh's (test.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 "$PYTHON" -c 'import sys; assert sys.version_info >= (3, 10), "colorlib needs Python >= 3.10"'
-
-# System package for the browser test: Debian's Chromium (playwright's own browser
-# download needs the internet). Installed with apt when we are root; else say so.
-if ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "[install] installing chromium with apt-get (for the browser test)"
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "[install] note: no chromium; the browser test will be skipped (apt-get install chromium)"
-  fi
-fi
 
 if [ ! -x .venv/bin/python ]; then
   echo "[install] creating .venv with $("$PYTHON" --version)"

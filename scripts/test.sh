@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 stage() { echo "[test] $* (at $((SECONDS / 60)) min)"; }
 stage "install"
 bash scripts/install.sh
+bash scripts/install_browser.sh  # the browser test's Chromium: the test path only
 
 if [ -z "${COLORLIB_DATA:-}" ] && [ -d ../shared/datasets ]; then
   COLORLIB_DATA=$(cd ../shared/datasets && pwd)

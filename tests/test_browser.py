@@ -3,7 +3,8 @@ playwright. Notebook 02 is opened and run whole; then its loss-comparison slider
 moved and the picture must change. Then a Colorization Turing Test (notebook 05's
 game) is played for three rounds by clicking its buttons, and its log is checked.
 
-Needs /usr/bin/chromium (``scripts/install.sh`` installs it with apt where it can).
+Needs /usr/bin/chromium (``scripts/install_browser.sh``, run by ``scripts/test.sh``,
+installs it with apt where it can).
 Without it the test is skipped, except under CI (``CI=true``), where it fails.
 A screenshot goes to ``runs/browser/``.
 """
