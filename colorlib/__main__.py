@@ -10,7 +10,11 @@ Commands:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
+import warnings
 from pathlib import Path
 
 from colorlib.profiles import PRECISIONS, PROFILES
@@ -21,6 +25,30 @@ def _positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
     return value
+
+
+MAX_SEED = 2**32 - 1
+"""The largest ``--seed`` (numpy's global generator takes 32-bit seeds)."""
+
+
+def _seed(text: str) -> int:
+    """``--seed``: an integer from 0 to :data:`MAX_SEED`."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer from 0 to {MAX_SEED:,}, got {text[:40]}"
+        )
+    return value
+
+
+def _shown(path: Path | str) -> str:
+    """A file name for one line of output: as it is, or quoted with escapes when it
+    holds a newline or another unprintable character."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)
 
 
 def _selfcheck(args: argparse.Namespace) -> int:
@@ -48,24 +76,45 @@ def _reproduce(args: argparse.Namespace) -> int:
         raise ValueError(f"no numbered notebooks (NN_*.ipynb) in {reproduce.NOTEBOOKS}")
     md_path, html_path = reproduce.write_summary(runs, args.profile, Path(args.out) / args.profile)
     print(f"[reproduce] summary: {md_path} and {html_path}")
+    stopped = [run.name for run in runs if run.interrupted]
+    if stopped:
+        raise Interrupted(
+            f"interrupted during {stopped[0]}; the summary {md_path} says so, and the executed "
+            "notebooks of earlier runs are kept"
+        )
     failed = [run.name for run in runs if not run.ok]
     if failed:
         print(f"[reproduce] failed notebooks: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is (as Ctrl-C is), so that a write in progress
+    removes its temporary file and the command ends with one line."""
+
+
 class Interrupted(Exception):
-    """Ctrl-C during a command; the message says what was kept and how to go on."""
+    """Ctrl-C or SIGTERM during a command; the message says what was kept and how to go on."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
-def _interrupted(out: Path) -> Interrupted:
-    """What a Ctrl-C during training into ``out`` leaves behind, in one line."""
+def _stop_word(exc: BaseException) -> str:
+    """``"terminated (SIGTERM)"`` or ``"interrupted"``."""
+    return "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+
+
+def _interrupted(out: Path, exc: KeyboardInterrupt) -> Interrupted:
+    """What a Ctrl-C (or SIGTERM) during training into ``out`` leaves behind, in one line."""
     last = out / "last.pt"
     if last.is_file():
         kept = f"the last checkpoint {last} is kept: run the same command again to resume from it"
     else:
         kept = f"no checkpoint was written to {out} yet: run the same command again to start over"
-    return Interrupted(f"interrupted; {kept}")
+    status = EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+    return Interrupted(f"{_stop_word(exc)}; {kept}", status)
 
 
 def _print_history(history: list[dict], out: Path) -> None:
@@ -75,18 +124,20 @@ def _print_history(history: list[dict], out: Path) -> None:
 
 
 def _train_experiment(args: argparse.Namespace) -> int:
-    from colorlib import experiments, records, train
+    from colorlib import experiments, records, resume, train
 
     experiment = experiments.get(args.experiment)
     train.resolve_device(args.device)  # a bad or missing device: refused before any data loads
     run_dir = experiments.run_folder(experiment, args.profile, args.seed)
     try:
-        _, history, _ = experiments.run(
-            experiment, args.profile, device=args.device, seed=args.seed,
-            progress=not args.no_progress, precision=args.precision, time_limit=_seconds(args),
-        )  # fmt: skip
-    except KeyboardInterrupt:
-        raise _interrupted(run_dir) from None
+        with resume.training_lock(run_dir), _bad_photos_warned_once():
+            _, history, _ = experiments.run(
+                experiment, args.profile, device=args.device, seed=args.seed,
+                progress=not args.no_progress, precision=args.precision,
+                time_limit=_seconds(args),
+            )  # fmt: skip
+    except KeyboardInterrupt as exc:
+        raise _interrupted(run_dir, exc) from None
     _print_history(history, run_dir)
     if args.profile == "full":
         if experiment.ship and args.seed == 0:
@@ -106,13 +157,40 @@ def _default_out(name: str, seed: int) -> Path:
     return Path("runs/train") / (name if seed == 0 else f"{name}-seed{seed}")
 
 
+@contextlib.contextmanager
+def _bad_photos_warned_once():
+    """Within the block, the warning about unreadable photos is shown once per text:
+    a photo folder without splits is loaded twice (train and val), with one message."""
+    from colorlib.data import BadImageWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("once", category=BadImageWarning)
+        yield
+
+
+def _unsplit_note(dataset: str) -> str | None:
+    """The note for a photo folder without ``train/``, ``test/`` or ``val/``: training and
+    validation both read all of its photos, so the val metrics are not held out."""
+    from colorlib.data.roots import NAMES
+
+    folder = Path(dataset).expanduser()
+    if dataset in NAMES or not folder.is_dir():
+        return None
+    if any((folder / split).is_dir() for split in ("train", "test", "val")):
+        return None
+    return (
+        f"[train] note: {_shown(dataset)} has no train/ and test/ subfolders, so the val "
+        "metrics are measured on the training photos (centre crops), not on held-out ones"
+    )
+
+
 def _train(args: argparse.Namespace) -> int:
     """Train an ad-hoc experiment described by the flags, through experiments.run."""
     if args.experiment:
         return _train_experiment(args)
     import dataclasses
 
-    from colorlib import experiments, methods, train
+    from colorlib import experiments, methods, resume, train
 
     if args.export and Path(args.export).exists() and not args.force:
         raise ValueError(f"{args.export} exists; pass --force to overwrite it")
@@ -129,14 +207,18 @@ def _train(args: argparse.Namespace) -> int:
         lr_schedule=args.lr_schedule, ship=False, **settings,
     )  # fmt: skip
     out = Path(args.out) if args.out else _default_out(name, args.seed)
+    note = _unsplit_note(args.dataset)
+    if note:
+        print(note)
     try:
-        _, history, _ = experiments.run(
-            experiment, checkpoint_dir=out, export=args.export, device=args.device,
-            seed=args.seed, progress=not args.no_progress, precision=args.precision,
-            time_limit=_seconds(args),
-        )  # fmt: skip
-    except KeyboardInterrupt:
-        raise _interrupted(out) from None
+        with resume.training_lock(out), _bad_photos_warned_once():
+            _, history, _ = experiments.run(
+                experiment, checkpoint_dir=out, export=args.export, device=args.device,
+                seed=args.seed, progress=not args.no_progress, precision=args.precision,
+                time_limit=_seconds(args),
+            )  # fmt: skip
+    except KeyboardInterrupt as exc:
+        raise _interrupted(out, exc) from None
     _print_history(history, out)
     if args.export:
         print(f"[train] weights exported to {args.export}")
@@ -145,13 +227,14 @@ def _train(args: argparse.Namespace) -> int:
 
 def _colorize(args: argparse.Namespace) -> int:
     from colorlib import pretrained
-    from colorlib.photo_files import colorize_file, plan_outputs
+    from colorlib.photo_files import colorize_file, plan_outputs, remove_stale_output_temps
 
     model = pretrained.load(args.model, device=args.device)
     out_dir = Path(args.out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"{out_dir} exists and is not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_output_temps(out_dir)  # what a killed colorize left half-written
     sources = [Path(name) for name in args.inputs]
     tile_rows = "auto" if args.tile_rows is None else (args.tile_rows or None)
     failures = 0
@@ -160,11 +243,12 @@ def _colorize(args: argparse.Namespace) -> int:
         try:
             if reason is not None:
                 raise ValueError(reason)
-            colorize_file(model, source, target, tile_rows=tile_rows)
-            print(f"{source} -> {target}")
+            frames = colorize_file(model, source, target, tile_rows=tile_rows)
+            first = f" (the first of its {frames} frames only)" if frames > 1 else ""
+            print(f"{_shown(source)} -> {_shown(target)}{first}")
         except (ValueError, OSError) as err:  # BadImageError is a ValueError
             failures += 1
-            print(f"colorlib colorize: error: {source}: {err}", file=sys.stderr)
+            _error("colorize", f"{_shown(source)}: {err}")
     return 1 if failures else 0
 
 
@@ -265,7 +349,7 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     check.add_argument(
         "--size", type=int, choices=(32, 64), default=32, help="image side in pixels (default 32)"
     )
-    check.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    check.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     check.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     check.set_defaults(handler=_selfcheck)
 
@@ -332,7 +416,9 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     fit.add_argument("--description", help="one-line description stored with --export")
     fit.add_argument("--force", action="store_true", help="overwrite an existing --export")
     fit.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda ...")
-    fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    fit.add_argument(
+        "--seed", type=_seed, default=0, help=f"random seed, 0 to {MAX_SEED} (default 0)"
+    )
     fit.add_argument("--no-progress", action="store_true", help="hide progress bars")
     fit.add_argument(
         "--precision", choices=PRECISIONS, default="auto",
@@ -369,7 +455,7 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 1, 130
+EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 1, 130, 143
 
 
 def _diverged(exc: BaseException) -> bool:
@@ -385,12 +471,37 @@ def _error(command: str, message: object) -> None:
     print(f"colorlib {command}: error: {text}", file=sys.stderr)
 
 
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_as_exception():
+    """Within the block, SIGTERM raises :class:`Terminated` where the program is (in the
+    main thread only; the previous handler comes back after)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; user errors end as one line on stderr and a non-zero status.
 
     Exit status: the command's own, 2 for a refused input (bad device, file, folder,
-    checkpoint or setting), 1 for a diverged training run, 130 for Ctrl-C.
+    checkpoint or setting), 1 for a diverged training run, 130 for Ctrl-C, 143 for
+    SIGTERM (a write in progress removes its temporary file first).
     """
+    with _sigterm_as_exception():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
+    """:func:`main` without the SIGTERM handler."""
     argv = sys.argv[1:] if argv is None else list(argv)
     method = _method_in(argv)
     from colorlib import methods
@@ -404,10 +515,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except Interrupted as exc:
         _error(args.command, exc)
-        return EXIT_INTERRUPTED
-    except KeyboardInterrupt:
-        _error(args.command, "interrupted")
-        return EXIT_INTERRUPTED
+        return exc.status or EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        _error(args.command, _stop_word(exc))
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except RuntimeError as exc:
         if not _diverged(exc):
             raise
