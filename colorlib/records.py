@@ -231,7 +231,7 @@ def write_results(
         device=device_name, train_seconds=sum(r["seconds"] for r in history),
         epochs_run=len(history), data={"train": len(train_set), "test": len(test_set)},
         note=note or None, precision=precision,
-        images_seen=history[-1]["step"] * experiment.batch_size if history else None,
+        images_seen=_images_seen(history, experiment.batch_size),
     )  # fmt: skip
     if seed == 0 and prior is not None:
         path = per_image_path(experiment.name)
@@ -241,6 +241,13 @@ def write_results(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record.to_json(), indent=1) + "\n")
     return record
+
+
+def _images_seen(history: list[dict], batch_size: int) -> int | None:
+    """Training images the optimizer stepped over: the last epoch's step count x the
+    batch (fit drops incomplete batches); None for a history without step counts."""
+    steps = history[-1].get("step") if history else None
+    return None if steps is None else int(steps) * batch_size
 
 
 def _scored(

@@ -78,6 +78,13 @@ def test_a_record_without_weights_takes_the_last_validation(tmp_path, monkeypatc
     assert record.epochs_run == 2 and record.train_seconds == 5.0
     written = json.loads((tmp_path / "seeds" / "imagenet32-seedcnn-l2-seed1.json").read_text())
     assert written["device"] == "somewhere"
+    assert record.images_seen is None and record.precision is None  # not in this history
+    stepped = [{**h, "step": 5 * h["epoch"]} for h in history]
+    record = records.write_results(
+        experiment, 1, None, stepped, "somewhere", list(range(10)), list(range(4)),
+        precision="bf16",
+    )  # fmt: skip
+    assert record.images_seen == 10 * experiment.batch_size and record.precision == "bf16"
 
 
 def test_load_or_sample_takes_the_first_dataset_found(tmp_path, monkeypatch):
