@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from test_train import Photos, sample_rgb, train_set, val_set  # noqa: I001
+from test_train import Photos, _one_thread, quiet, sample_rgb, train_set, val_set  # noqa: F401, I001
 
 from colorlib import devices
 from colorlib.devices import cpu_has_bf16, resolve_precision
@@ -17,19 +17,8 @@ from colorlib.tasks import RegressionTask, build_network
 from colorlib.train import fit
 
 CPU = torch.device("cpu")
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One thread: the same kernels (and so the same bits) whatever else the machine runs."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def quiet(**kwargs):
-    return {"device": "cpu", "progress": False, **kwargs}
+# _one_thread (imported, autouse): one torch thread, so the same kernels (and bits) run
+# whatever else the machine does
 
 
 def _seed_cnn_task(lr: float = 3e-4) -> RegressionTask:
