@@ -159,8 +159,9 @@ _ZHANG_WIDTH = 0.5
 
 _CPU_ZHANG_WIDTH = 0.25
 """Zhang et al.'s network at quarter width (2.0 M parameters) for the runs trained on the
-2-core CPU in bf16: 270 training images/s there against half width's 90 (an AMD EPYC
-with AVX512-BF16 and no AMX, where bf16 arithmetic peaks at 2.4x float32), so that
+2-core CPU in bf16: 270 training images/s there against half width's 95 (an AMD EPYC
+with AVX512-BF16 and no AMX, where a bf16 matmul peaks at 2.46x float32;
+``benchmarks/train_speed.py``, zhang-cpu and zhang), so that
 eight epochs of all 98,984 Tiny ImageNet photos fit in one working session (about an
 hour) rather than three."""
 
