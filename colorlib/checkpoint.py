@@ -122,7 +122,8 @@ def export_weights(
     at) and a one-line ``description``; no optimizer and no discriminator. Weight
     matrices and kernels of at least :data:`INT8_MIN_ELEMENTS` elements are stored as
     int8 with one scale per output channel (:func:`quantize_int8`), other floating
-    tensors as fp16: about a quarter of the float32 size. The effect on predictions is
+    tensors as fp16 (float32 for those beyond fp16's range, :data:`FP16_MAX`): about a
+    quarter of the float32 size. The effect on predictions is
     measured in ``tests/test_train.py`` and stated where the weights are used.
     :func:`colorlib.pretrained.load` turns the file back into a float32 colorizer.
     """
@@ -133,7 +134,7 @@ def export_weights(
         if value.is_floating_point() and value.ndim >= 2 and value.numel() >= INT8_MIN_ELEMENTS:
             packed[key] = quantize_int8(value)
         else:
-            state[key] = value.half() if value.is_floating_point() else value
+            state[key] = _small(value)
     about = header(task)
     about["networks"] = {name: about["networks"][name]}
     payload = {
@@ -146,6 +147,21 @@ def export_weights(
     path = Path(path)
     save_atomically(payload, path)
     return path
+
+
+FP16_MAX = float(torch.finfo(torch.float16).max)
+"""65,504: a small floating tensor whose magnitude exceeds this stays float32."""
+
+
+def _small(value: torch.Tensor) -> torch.Tensor:
+    """A small state tensor as exported: fp16 where fp16 holds it exactly enough, float32
+    where it would overflow (a BatchNorm's ``running_var`` can pass 10^6 after bf16
+    training; as fp16 it became inf and silenced whole channels), integers as they are."""
+    if not value.is_floating_point():
+        return value
+    if value.numel() and float(value.abs().max()) > FP16_MAX:
+        return value.float()
+    return value.half()
 
 
 def save_atomically(payload: dict, path: Path) -> None:
@@ -318,6 +334,8 @@ def load_checkpoint(path: str | os.PathLike) -> LoadedCheckpoint:
     except (AttributeError, KeyError, TypeError) as err:  # a crafted or truncated file
         reason = f"no {err}" if isinstance(err, KeyError) else type(err).__name__
         raise ValueError(f"{path}: an incomplete colorlib checkpoint ({reason})") from None
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
 
 
 def _loaded(raw: dict) -> LoadedCheckpoint:
@@ -328,6 +346,13 @@ def _loaded(raw: dict) -> LoadedCheckpoint:
             **state_dicts[name],
             **{key: dequantize_int8(value) for key, value in packed.items()},
         }
+    for name, state in state_dicts.items():
+        for key, value in state.items():
+            if torch.is_tensor(value) and value.is_floating_point() and not value.isfinite().all():
+                raise ValueError(
+                    f"its {name} weight {key} holds inf or NaN (a broken export or a "
+                    "diverged run); export the weights again from a sound checkpoint"
+                )
     return LoadedCheckpoint(
         kind=raw["kind"],
         config=raw["config"],

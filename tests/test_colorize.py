@@ -93,6 +93,29 @@ def test_unknown_and_corrupt_models_give_clear_errors(exported, tmp_path):
         pretrained.load(str(bad))
 
 
+def test_export_keeps_values_beyond_fp16_and_refuses_inf(tmp_path):
+    # a BatchNorm running_var past fp16's 65,504 (as bf16 training made in Zhang's net)
+    # became inf as fp16 and silenced its channels; it must round-trip, and an inf refused
+    torch.manual_seed(0)
+    task = methods.build("bins", 32, width=0.25)
+    net = task.nets["net"]
+    name, bn = next((n, m) for n, m in net.named_modules() if isinstance(m, torch.nn.BatchNorm2d))
+    bn.running_var.fill_(1.5e6)
+    path = export_weights(task, tmp_path / "big-var.pt", image_size=32)
+    loaded = pretrained.load(str(path))
+    key = f"{name}.running_var"
+    assert torch.equal(loaded.network.state_dict()[key], bn.running_var)
+    L = torch.linspace(0, 100, 32 * 32).reshape(1, 1, 32, 32)
+    with torch.no_grad():
+        reference = Colorizer(net.eval(), image_size=32, gamut=task.gamut)(L)
+        assert (loaded(L) - reference).abs().max() < 1.0  # Lab units; int8 kernels only
+    raw = torch.load(path, weights_only=True)
+    raw["state"]["nets"]["net"][key] = torch.full_like(bn.running_var, float("inf"))
+    torch.save(raw, tmp_path / "inf.pt")
+    with pytest.raises(ValueError, match=r"inf\.pt: its net weight .*running_var holds inf"):
+        pretrained.load(str(tmp_path / "inf.pt"))
+
+
 def test_shipped_registry_is_consistent():
     # every shipped file loads under the contract: L (N, 1, S, S) -> ab (N, 2, S, S)
     assert len(pretrained.available()) >= 13
