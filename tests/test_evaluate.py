@@ -370,3 +370,41 @@ def test_quality_goal_picks_the_best_vivid_model_and_words_the_verdict():
     assert not report.met and "quality goal NOT met: vivid gains +3.0" in str(report)
     report = evaluate.quality_goal(scores, "gray", weights, ["dull"])
     assert report.best is None and not report.met and "no candidate is vivid" in str(report)
+
+
+def _evidence(shift: float, expect: str, seeds: tuple | None = None) -> evaluate.Evidence:
+    """``a`` = ``b`` + shift (plus noise) on 400 photos; seed means as given."""
+    gen = torch.Generator().manual_seed(3)
+    b = 16 + torch.randn(400, generator=gen, dtype=torch.float64)
+    a = b + shift + 0.1 * torch.randn(400, generator=gen, dtype=torch.float64)
+    seeds_a, seeds_b = (None, None) if seeds is None else (torch.tensor(seeds[0]),
+                                                          torch.tensor(seeds[1]))
+    return evaluate.Evidence("A", "B", a, b, expect, seeds_a=seeds_a, seeds_b=seeds_b)
+
+
+def test_claim_verdict_holds_does_not_hold_or_not_detectable():
+    assert evaluate.claim_verdict("A worse", [_evidence(0.5, "higher")])[0] == "holds"
+    assert evaluate.claim_verdict("A better", [_evidence(0.5, "lower")])[0] == "does not hold"
+    assert evaluate.claim_verdict("A worse", [_evidence(0.0, "higher")])[0] == "not detectable"
+    # clear on the photos (0.5 +- 0.01) but within twice the seed spread (sd 0.3): no verdict
+    noisy = _evidence(0.5, "higher", seeds=((16.0, 16.6, 16.3), (15.7, 16.2, 16.0)))
+    verdict, lines = evaluate.claim_verdict("A worse", [noisy])
+    assert verdict == "not detectable" and "seed sd of the difference" in lines[1]
+    steady = _evidence(0.5, "higher", seeds=((16.50, 16.52, 16.51), (16.0, 16.01, 16.02)))
+    assert evaluate.claim_verdict("A worse", [steady])[0] == "holds"
+    # a claim of two parts: one part against it decides; all parts for it are needed
+    both = [_evidence(0.5, "higher"), _evidence(0.0, "higher")]
+    assert evaluate.claim_verdict("both worse", both)[0] == "not detectable"
+    mixed = [_evidence(0.5, "higher"), _evidence(-0.5, "higher")]
+    verdict, lines = evaluate.claim_verdict("both worse", mixed)
+    assert verdict == "does not hold" and lines[0] == "'both worse': DOES NOT HOLD"
+    assert len(lines) == 3 and lines[1].endswith("holds") and lines[2].endswith("does not hold")
+
+
+def test_claim_verdict_refuses_bad_evidence():
+    with pytest.raises(ValueError, match="no evidence"):
+        evaluate.claim_verdict("empty", [])
+    with pytest.raises(ValueError, match="'lower' or 'higher'"):
+        evaluate.claim_verdict("bad", [_evidence(0.5, "worse")])
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        evaluate.claim_verdict("bad", [_evidence(0.5, "higher", seeds=((1.0,), (2.0, 3.0)))])

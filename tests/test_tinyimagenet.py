@@ -209,6 +209,8 @@ def test_test_split_is_val_and_description(tiny):
     assert text.startswith("Tiny ImageNet val split: 11 images (1 colourless photos left out)")
     assert "64x64" in text and "(the root argument)" in text
     assert str(tiny["stored_root"]) not in text  # no absolute path
+    _, train_text = data.load_or_sample("tinyimagenet", "train", root=tiny["stored_root"])
+    assert train_text.startswith("Tiny ImageNet train split:")  # not "val" for every split
 
 
 @pytest.mark.parametrize("size", [64, 32])

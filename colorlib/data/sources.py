@@ -183,7 +183,8 @@ def load_or_sample(
 
 def _split_name(dataset: Dataset, split: str) -> str:
     """The split's own name: Tiny ImageNet's test split is its ``val`` folder."""
-    return "val" if "tiny-imagenet" in str(getattr(dataset, "source", "")) else split
+    tiny = "tiny-imagenet" in str(getattr(dataset, "source", ""))
+    return "val" if tiny and split in ("test", "val") else split
 
 
 def _photo_count(dataset: PhotoFolder) -> str:

@@ -53,13 +53,19 @@ from colorlib.evaluate.scores import (
 from colorlib.evaluate.stats import bootstrap_ci, check_beats_gray, paired_difference, sample_spread
 from colorlib.evaluate.tables import ranking_table, summary_table
 from colorlib.evaluate.words import (
+    CLAIM_RULE,
+    Evidence,
     appeal_verdict,
+    claim_verdict,
     word_against_chance,
     word_difference,
     word_trend,
 )
 
 __all__ = [
+    "CLAIM_RULE",
+    "Evidence",
+    "claim_verdict",
     "GOAL_GAIN",
     "METRICS",
     "PSNR_MAX_DB",

@@ -1,6 +1,8 @@
 """Verdicts worded from numbers alone, never typed by hand.
 
 :func:`word_difference` judges one method against another from a paired interval;
+:func:`claim_verdict` decides whether a claim (e.g. one of the poster's conclusions)
+holds, from paired intervals and the seed-to-seed spread together;
 :func:`word_trend` and :func:`word_against_chance` read a training curve;
 :func:`appeal_verdict` answers "which colorization is most appealing?" as far as the
 numbers can.
@@ -8,13 +10,107 @@ numbers can.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 import torch
 
 from colorlib.evaluate.stats import paired_difference
 
-__all__ = ["appeal_verdict", "word_against_chance", "word_difference", "word_trend"]
+__all__ = [
+    "CLAIM_RULE",
+    "Evidence",
+    "appeal_verdict",
+    "claim_verdict",
+    "word_against_chance",
+    "word_difference",
+    "word_trend",
+]
+
+CLAIM_RULE = (
+    "a difference counts when its paired 95% interval over the photos excludes 0 and, "
+    "where both models were trained with several seeds, it is also larger than twice "
+    "the seed-to-seed standard deviation of the difference; a claim holds when every "
+    "difference it predicts counts in the predicted direction, does not hold when one "
+    "counts in the other direction, and is not detectable otherwise"
+)
+"""The rule :func:`claim_verdict` applies, in words (print it once beside the verdicts)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Evidence:
+    """One difference a claim predicts: ``a`` against ``b`` on one metric.
+
+    Attributes:
+        a, b: the two names (``b`` may be e.g. ``"the truth"``).
+        values_a, values_b: ``(N,)`` per-image values of the metric, same photos.
+        expect: ``"lower"`` or ``"higher"``: what the claim says of ``a`` against ``b``.
+        metric, unit: for the sentence (e.g. ``"ab L2"``, ``" Lab units"``).
+        seeds_a, seeds_b: each seed's whole-set mean of the metric, when the model was
+            trained with several seeds (``(K,)``, K >= 2), else None.
+        weights: ``(N,)`` image weights for a pooled mean (rebalanced AuC), or None.
+    """
+
+    a: str
+    b: str
+    values_a: torch.Tensor
+    values_b: torch.Tensor
+    expect: str
+    metric: str = "ab L2"
+    unit: str = ""
+    seeds_a: torch.Tensor | None = None
+    seeds_b: torch.Tensor | None = None
+    weights: torch.Tensor | None = None
+
+
+def _one_verdict(e: Evidence) -> tuple[str, str]:
+    """``(verdict, sentence)`` for one :class:`Evidence` under :data:`CLAIM_RULE`."""
+    if e.expect not in ("lower", "higher"):
+        raise ValueError(f"Evidence.expect must be 'lower' or 'higher', got {e.expect!r}")
+    mean, margin, _ = paired_difference(e.values_a, e.values_b, True, e.weights)
+    seed_sd = None
+    if e.seeds_a is not None and e.seeds_b is not None:
+        if len(e.seeds_a) < 2 or len(e.seeds_b) < 2:
+            raise ValueError("Evidence: seed values need at least 2 seeds each")
+        seed_sd = float((e.seeds_a.double().var() + e.seeds_b.double().var()).sqrt())
+    counts = abs(mean) > margin and (seed_sd is None or abs(mean) > 2 * seed_sd)
+    predicted = (mean < 0) == (e.expect == "lower")
+    verdict = ("holds" if predicted else "does not hold") if counts else "not detectable"
+    seeds = (
+        f"; seed sd of the difference {seed_sd:.2f} ({len(e.seeds_a)} and {len(e.seeds_b)} "
+        "seeds)" if seed_sd is not None else "; one seed"
+    )
+    sentence = (
+        f"{e.a} {e.expect} than {e.b} on {e.metric}? {mean:+.2f} "
+        f"[{mean - margin:+.2f}, {mean + margin:+.2f}]{e.unit}{seeds}: {verdict}"
+    )
+    return verdict, sentence
+
+
+def claim_verdict(claim: str, evidence: Sequence[Evidence]) -> tuple[str, list[str]]:
+    """Decide a claim from the differences it predicts, under :data:`CLAIM_RULE`.
+
+    Args:
+        claim: the claim's words (printed first).
+        evidence: one :class:`Evidence` per difference the claim predicts.
+
+    Returns:
+        ``(verdict, lines)``: ``"holds"``, ``"does not hold"`` or ``"not detectable"``,
+        and the lines to print: the claim with its verdict, then one per difference
+        (the mean difference ``a - b`` with its paired 95% interval, the seed spread
+        where known, and that difference's own verdict).
+    """
+    if not evidence:
+        raise ValueError(f"claim_verdict: no evidence for {claim!r}")
+    parts = [_one_verdict(e) for e in evidence]
+    verdicts = [v for v, _ in parts]
+    if "does not hold" in verdicts:
+        verdict = "does not hold"
+    elif all(v == "holds" for v in verdicts):
+        verdict = "holds"
+    else:
+        verdict = "not detectable"
+    return verdict, [f"{claim!r}: {verdict.upper()}", *(f"  {s}" for s in (t for _, t in parts))]
 
 
 def word_difference(
