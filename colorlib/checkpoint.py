@@ -7,10 +7,12 @@ Two kinds of file, both read by :func:`load_checkpoint` with
   :func:`colorlib.train.fit` after each epoch: the task's :func:`header`, every
   network's and optimizer's state, schedulers, RNG states and the history, enough to
   resume exactly (its layout is in :mod:`colorlib.resume`'s docstring);
-- a **weight export** (``"colorlib.weights/2"``), written by :func:`export_weights`:
+- a **weight export** (``"colorlib.weights/3"``), written by :func:`export_weights`:
   the header and the predicting network only, its big matrices as int8 with one
-  scale per output channel, the rest as fp16 (``"colorlib.weights/1"``, all fp16,
-  still loads). These ship in ``data/checkpoints``; :mod:`colorlib.pretrained` turns
+  scale per output channel, the rest as fp16, or float32 where fp16 would overflow.
+  Older exports still load: ``"colorlib.weights/1"`` (all fp16) and
+  ``"colorlib.weights/2"`` (int8 and fp16), whose fp16 could overflow to inf (a
+  warning says so; a current export with inf or NaN is refused). These ship in ``data/checkpoints``; :mod:`colorlib.pretrained` turns
   them into colorizers.
 
 :class:`LoadedCheckpoint` ``.build()`` rebuilds the network from its recorded class
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +42,7 @@ from colorlib.tasks import Task, build_network, unwrap
 
 __all__ = [
     "CHECKPOINT_FORMAT",
+    "LEGACY_WEIGHTS_FORMATS",
     "WEIGHTS_FORMAT",
     "INT8_MIN_ELEMENTS",
     "COLORIZER_CLASSES",
@@ -55,8 +59,10 @@ __all__ = [
 ]
 
 CHECKPOINT_FORMAT = "colorlib.train/1"
-WEIGHTS_FORMAT = "colorlib.weights/2"
-READABLE_WEIGHTS_FORMATS = ("colorlib.weights/1", WEIGHTS_FORMAT)
+WEIGHTS_FORMAT = "colorlib.weights/3"
+LEGACY_WEIGHTS_FORMATS = ("colorlib.weights/1", "colorlib.weights/2")
+"""Exports written before fp16 overflow was guarded against: inf in them warns."""
+READABLE_WEIGHTS_FORMATS = (*LEGACY_WEIGHTS_FORMATS, WEIGHTS_FORMAT)
 INT8_MIN_ELEMENTS = 4096
 """Weight matrices and kernels with at least this many elements ship as int8."""
 
@@ -117,7 +123,7 @@ def export_weights(
 ) -> Path:
     """Save the predicting network's weights, small, with the checkpoint header.
 
-    The file (``"colorlib.weights/2"``) holds only ``kind``, ``config``, the network
+    The file (``"colorlib.weights/3"``) holds only ``kind``, ``config``, the network
     spec and its state dict, plus ``image_size`` (the side the network was trained
     at) and a one-line ``description``; no optimizer and no discriminator. Weight
     matrices and kernels of at least :data:`INT8_MIN_ELEMENTS` elements are stored as
@@ -330,7 +336,7 @@ def load_checkpoint(path: str | os.PathLike) -> LoadedCheckpoint:
     ):
         raise ValueError(f"{path}: not a colorlib checkpoint")
     try:
-        return _loaded(raw)
+        return _loaded(raw, str(path))
     except (AttributeError, KeyError, TypeError) as err:  # a crafted or truncated file
         reason = f"no {err}" if isinstance(err, KeyError) else type(err).__name__
         raise ValueError(f"{path}: an incomplete colorlib checkpoint ({reason})") from None
@@ -338,7 +344,28 @@ def load_checkpoint(path: str | os.PathLike) -> LoadedCheckpoint:
         raise ValueError(f"{path}: {err}") from None
 
 
-def _loaded(raw: dict) -> LoadedCheckpoint:
+def _check_finite(state_dicts: dict, file_format: object, where: str) -> None:
+    """Refuse weights holding inf or NaN (a broken export or a diverged run); an export
+    in a :data:`LEGACY_WEIGHTS_FORMATS` format only warns, since its fp16 could overflow
+    (a BatchNorm ``running_var`` past 65,504 became inf, muting that channel)."""
+    for name, state in state_dicts.items():
+        for key, value in state.items():
+            if torch.is_tensor(value) and value.is_floating_point() and not value.isfinite().all():
+                if file_format in LEGACY_WEIGHTS_FORMATS:
+                    warnings.warn(
+                        f"{where}: its {name} weight {key} overflowed fp16 when exported "
+                        f"({file_format}): its predictions are degraded; export the weights "
+                        "again or retrain",
+                        stacklevel=4,
+                    )
+                    continue
+                raise ValueError(
+                    f"its {name} weight {key} holds inf or NaN (a broken export or a "
+                    "diverged run); export the weights again from a sound checkpoint"
+                )
+
+
+def _loaded(raw: dict, where: str) -> LoadedCheckpoint:
     """A :class:`LoadedCheckpoint` from a loaded file (int8 weights back to float32)."""
     state_dicts = dict(raw["state"]["nets"])
     for name, packed in raw["state"].get("int8", {}).items():
@@ -346,13 +373,7 @@ def _loaded(raw: dict) -> LoadedCheckpoint:
             **state_dicts[name],
             **{key: dequantize_int8(value) for key, value in packed.items()},
         }
-    for name, state in state_dicts.items():
-        for key, value in state.items():
-            if torch.is_tensor(value) and value.is_floating_point() and not value.isfinite().all():
-                raise ValueError(
-                    f"its {name} weight {key} holds inf or NaN (a broken export or a "
-                    "diverged run); export the weights again from a sound checkpoint"
-                )
+    _check_finite(state_dicts, raw.get("format"), where)
     return LoadedCheckpoint(
         kind=raw["kind"],
         config=raw["config"],

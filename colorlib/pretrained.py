@@ -1,7 +1,7 @@
 """Registry of trained colorizers shipped with the project in ``data/checkpoints``.
 
 Each ``data/checkpoints/<name>.pt`` is a weight export written by
-:func:`colorlib.checkpoint.export_weights` (format ``"colorlib.weights/2"``: network class
+:func:`colorlib.checkpoint.export_weights` (format ``"colorlib.weights/3"``: network class
 and constructor arguments, int8 weight matrices and fp16 rest, the task kind and its
 decoding settings, the training image size and a one-line description). Loading uses
 ``torch.load(weights_only=True)``: no code is unpickled.

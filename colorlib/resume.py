@@ -24,7 +24,7 @@ refused (only the epoch count may change): it would mix two configurations. Cons
 kwargs are known when a network was built with :func:`colorlib.tasks.build_network`; otherwise
 ``None`` and the caller rebuilds it. :mod:`colorlib.checkpoint` holds the format:
 ``export_weights`` writes the same header with compact weights of the predicting
-network only (``"colorlib.weights/2"``: int8 matrices, fp16 rest), and
+network only (``"colorlib.weights/3"``: int8 matrices, fp16 rest), and
 ``load_checkpoint`` reads both.
 """
 
