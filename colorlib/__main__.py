@@ -128,22 +128,31 @@ def _train_experiment(args: argparse.Namespace) -> int:
 
     experiment = experiments.get(args.experiment)
     train.resolve_device(args.device)  # a bad or missing device: refused before any data loads
+    _check_export_target(args)
     run_dir = experiments.run_folder(experiment, args.profile, args.seed)
     try:
         with resume.training_lock(run_dir), _bad_photos_warned_once():
             _, history, _ = experiments.run(
                 experiment, args.profile, device=args.device, seed=args.seed,
                 progress=not args.no_progress, precision=args.precision,
-                time_limit=_seconds(args),
+                time_limit=_seconds(args), export=args.export,
             )  # fmt: skip
     except KeyboardInterrupt as exc:
         raise _interrupted(run_dir, exc) from None
     _print_history(history, run_dir)
-    if args.profile == "full":
+    if args.export:  # weights only: no record written, nothing shipped
+        print(f"[train] weights exported to {args.export}")
+    elif args.profile == "full":
         if experiment.ship and args.seed == 0:
             print(f"[train] shipped weights: {experiments.weights_path(experiment)}")
         print(f"[train] results: {records.results_path(experiment.name, args.seed)}")
     return 0
+
+
+def _check_export_target(args: argparse.Namespace) -> None:
+    """Refuse, before any training, an ``--export`` file that exists without ``--force``."""
+    if args.export and Path(args.export).exists() and not args.force:
+        raise ValueError(f"{args.export} exists; pass --force to overwrite it")
 
 
 def _seconds(args: argparse.Namespace) -> float | None:
@@ -192,8 +201,7 @@ def _train(args: argparse.Namespace) -> int:
 
     from colorlib import experiments, methods, resume, train
 
-    if args.export and Path(args.export).exists() and not args.force:
-        raise ValueError(f"{args.export} exists; pass --force to overwrite it")
+    _check_export_target(args)
     train.resolve_device(args.device)  # a bad or missing device: refused before any data loads
     method = methods.get(args.method)
     settings = {f.name: getattr(args, f.name) for f in dataclasses.fields(method.settings)}

@@ -190,6 +190,33 @@ def test_export_into_a_missing_folder_is_refused_before_training(tmp_path, capsy
     assert "export folder" in err and "does not exist" in err
 
 
+def test_experiment_export_writes_only_the_export(tmp_path, capsys, monkeypatch):
+    """Defect: ``train --experiment X --export F`` ignored --export and wrote X's
+    shipped weights and record instead."""
+    from colorlib import experiments
+
+    seen = {}
+
+    def fake_run(experiment, profile, **kwargs):
+        seen.update(kwargs, name=experiment.name, profile=profile)
+        return None, [{"epoch": 1, "train_loss": 1.0, "seconds": 0.1}], 32
+
+    monkeypatch.setattr(experiments, "run", fake_run)
+    monkeypatch.chdir(tmp_path)
+    export = tmp_path / "w.pt"
+    status = main(["train", "--experiment", "cifar10-seedcnn-l2", "--profile", "full",
+                   "--export", str(export), "--no-progress"])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert seen["export"] == str(export) and seen["name"] == "cifar10-seedcnn-l2"
+    assert f"weights exported to {export}" in out and "shipped weights" not in out
+    export.write_bytes(b"mine")  # an existing export is kept unless --force
+    monkeypatch.setattr(experiments, "run", lambda *a, **k: pytest.fail("ran before refusing"))
+    status = main(["train", "--experiment", "cifar10-seedcnn-l2", "--export", str(export)])
+    assert_one_line_error(status, capsys.readouterr().err)
+    assert export.read_bytes() == b"mine"
+
+
 def test_out_that_is_a_file_is_one_line(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("mine")
     err = train_error(capsys, "--out", str(tmp_path / "notes.txt"))
