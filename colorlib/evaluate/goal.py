@@ -27,7 +27,14 @@ import torch
 from colorlib.evaluate.scores import pooled_mean
 from colorlib.evaluate.words import word_difference
 
-__all__ = ["GOAL_GAIN", "STRETCH_GAIN", "VIVID", "GoalReport", "quality_goal"]
+__all__ = [
+    "GOAL_GAIN",
+    "STRETCH_GAIN",
+    "VIVID",
+    "GoalReport",
+    "quality_goal",
+    "vivid_failures",
+]
 
 GOAL_GAIN = 6.0
 """Points of pooled rebalanced AuC above the gray guess that the best vivid model must gain."""
@@ -60,6 +67,27 @@ class GoalReport:
 
     def __str__(self) -> str:
         return "\n".join(self.lines)
+
+
+def vivid_failures(
+    scores: Mapping[str, torch.Tensor], gray: Mapping[str, torch.Tensor]
+) -> list[str]:
+    """Which of the :data:`VIVID` checks a colorizer fails against the gray guess on the
+    same photos: a sublist of ``["colour", "AuC", "PSNR"]`` (empty: it is vivid).
+
+    Args:
+        scores, gray: per-image metrics ``(N,)`` (:func:`~colorlib.evaluate.evaluate`):
+            ``colorfulness`` and ``colorfulness_true`` (M), ``auc`` (fraction), ``psnr``
+            (dB).
+    """
+    checks = (
+        scores["colorfulness"].mean().item()
+        >= VIVID.colourfulness_share * scores["colorfulness_true"].mean().item(),
+        100 * scores["auc"].mean().item()
+        >= 100 * gray["auc"].mean().item() - VIVID.raw_auc_points_below_gray,
+        scores["psnr"].mean().item() >= gray["psnr"].mean().item() - VIVID.psnr_db_below_gray,
+    )
+    return [what for what, ok in zip(("colour", "AuC", "PSNR"), checks, strict=True) if not ok]
 
 
 def quality_goal(
@@ -101,14 +129,7 @@ def quality_goal(
     vivid = []
     for name in candidates:
         s = scores[name]
-        checks = (
-            s["colorfulness"].mean().item()
-            >= VIVID.colourfulness_share * s["colorfulness_true"].mean().item(),
-            100 * s["auc"].mean().item() >= gray_auc - VIVID.raw_auc_points_below_gray,
-            s["psnr"].mean().item() >= gray_psnr - VIVID.psnr_db_below_gray,
-        )
-        named = zip(("colour", "AuC", "PSNR"), checks, strict=True)
-        failed = [what for what, ok in named if not ok]
+        failed = vivid_failures(s, g)
         if not failed:
             vivid.append(name)
         lines.append(
