@@ -12,8 +12,8 @@ Two kinds of file, both read by :func:`load_checkpoint` with
   scale per output channel, the rest as fp16, or float32 where fp16 would overflow.
   Older exports still load: ``"colorlib.weights/1"`` (all fp16) and
   ``"colorlib.weights/2"`` (int8 and fp16), whose fp16 could overflow to inf (a
-  warning says so; a current export with inf or NaN is refused). These ship in ``data/checkpoints``; :mod:`colorlib.pretrained` turns
-  them into colorizers.
+  warning says so; a current export with inf or NaN is refused). These ship in
+  ``data/checkpoints``; :mod:`colorlib.pretrained` turns them into colorizers.
 
 :class:`LoadedCheckpoint` ``.build()`` rebuilds the network from its recorded class
 and constructor arguments (:func:`colorlib.tasks.build_network`), after checking the
