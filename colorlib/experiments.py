@@ -155,11 +155,11 @@ def _cyclegan(name: str, dataset: str, **settings) -> Experiment:
 
 _CPU_ZHANG_WIDTH = 0.25
 """Zhang et al.'s network at quarter width (2.0 M parameters; full width is 32.2 M and
-half width 8.1 M) for the runs trained on the 2-core CPU in bf16: 270 training images/s there against half width's 95 (an AMD EPYC
-with AVX512-BF16 and no AMX, where a bf16 matmul peaks at 2.46x float32;
-``benchmarks/train_speed.py``, zhang-cpu and zhang), so that
-eight epochs of all 98,984 Tiny ImageNet photos fit in one working session (about an
-hour) rather than three."""
+half width 8.1 M), the width trained on the 2-core CPU in bf16: 270 training images/s
+there against half width's 95 (an AMD EPYC with AVX512-BF16 and no AMX, where a bf16
+matmul peaks at 2.46x float32; ``benchmarks/train_speed.py``, zhang-cpu and zhang), so
+that eight epochs of all 98,984 Tiny ImageNet photos fit in one working session (about
+an hour) rather than three. It is also the methods' default (:mod:`colorlib.methods`)."""
 
 _CPU_ZHANG = {
     "width": _CPU_ZHANG_WIDTH, "batch_size": 64, "lr_schedule": "cosine",

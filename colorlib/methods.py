@@ -94,7 +94,7 @@ class RegressionSettings:
         losses.REGRESSION_KINDS,
     )  # fmt: skip
     dropout: float = setting(0.0, "SeedCNN: dropout after each BatchNorm (poster: L2 + dropout)")
-    width: float = setting(0.5, "ZhangNet: channel multiplier (shipped: half width)")
+    width: float = setting(0.25, "ZhangNet: channel multiplier (shipped: quarter width)")
     lr: float = setting(1e-3, "Adam learning rate (the poster's)")
     beta: float = setting(SMOOTH_L1_BETA, "Smooth L1 knee in ab / 110 units (1 Lab unit)")
 
@@ -103,7 +103,7 @@ class RegressionSettings:
 class BinSettings:
     """Zhang et al. 2016: cross-entropy over the ab bins of :class:`colorlib.gamut.ABGamut`."""
 
-    width: float = setting(0.5, "ZhangNet channel multiplier (shipped: half width)")
+    width: float = setting(0.25, "ZhangNet channel multiplier (shipped: quarter width)")
     rebalance: bool = setting(False, "weight each pixel by its colour's rarity (Zhang et al.)")
     lr: float = setting(1e-3, "Adam learning rate")
 

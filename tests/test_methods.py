@@ -29,7 +29,7 @@ def test_the_defaults_are_what_the_shipped_models_use():
     shipped = experiments.EXPERIMENTS
     assert methods.Pix2PixSettings().base_width == shipped["cifar10-pix2pix"].base_width == 32
     assert methods.CycleGANSettings().base_width == shipped["cifar10-cyclegan"].base_width == 32
-    assert methods.BinSettings().width == shipped["imagenet64-zhang-ce"].width == 0.5
+    assert methods.BinSettings().width == shipped["imagenet64-zhang-ce"].width == 0.25
     assert methods.RegressionSettings().width == shipped["imagenet64-zhang-l2"].width
     assert methods.Pix2PixSettings().l1_weight == shipped["cifar10-pix2pix"].l1_weight == 100
 

@@ -57,7 +57,7 @@ def test_fit_stops_after_the_epoch_in_which_time_ran_out(photos32, tmp_path):
 
 
 def test_init_from_loads_the_shipped_weights():
-    task = methods.build("bins", 64, width=0.5)
+    task = methods.build("bins", 64, width=experiments.get("imagenet64-zhang-ce").width)
     experiments._initialise(task, "imagenet64-zhang-ce")
     shipped = pretrained.load("imagenet64-zhang-ce").network.state_dict()
     mine = task.nets["net"].state_dict()
