@@ -353,9 +353,9 @@ def _check_finite(state_dicts: dict, file_format: object, where: str) -> None:
             if torch.is_tensor(value) and value.is_floating_point() and not value.isfinite().all():
                 if file_format in LEGACY_WEIGHTS_FORMATS:
                     warnings.warn(
-                        f"{where}: its {name} weight {key} overflowed fp16 when exported "
-                        f"({file_format}): its predictions are degraded; export the weights "
-                        "again or retrain",
+                        f"{Path(where).name}: its {name} weight {key} overflowed fp16 when "
+                        f"exported ({file_format}): its predictions are degraded; export the "
+                        "weights again or retrain",
                         stacklevel=4,
                     )
                     continue
