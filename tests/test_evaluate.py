@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -406,5 +407,11 @@ def test_claim_verdict_refuses_bad_evidence():
         evaluate.claim_verdict("empty", [])
     with pytest.raises(ValueError, match="'lower' or 'higher'"):
         evaluate.claim_verdict("bad", [_evidence(0.5, "worse")])
+    one_side = _evidence(0.5, "higher", seeds=((16.0, 16.6, 16.3), (15.7, 16.2, 16.0)))
+    one_side = dataclasses.replace(one_side, seeds_b=None)  # e.g. against the gray guess
+    verdict, lines = evaluate.claim_verdict("A worse", [one_side])
+    assert verdict == "not detectable" and "(3 seeds of A)" in lines[1]
+    verdict, lines = evaluate.claim_verdict("A worse", [_evidence(0.5, "higher")])
+    assert "no seed spread known" in lines[1]
     with pytest.raises(ValueError, match="at least 2 seeds"):
         evaluate.claim_verdict("bad", [_evidence(0.5, "higher", seeds=((1.0,), (2.0, 3.0)))])

@@ -29,10 +29,11 @@ __all__ = [
 
 CLAIM_RULE = (
     "a difference counts when its paired 95% interval over the photos excludes 0 and, "
-    "where both models were trained with several seeds, it is also larger than twice "
-    "the seed-to-seed standard deviation of the difference; a claim holds when every "
-    "difference it predicts counts in the predicted direction, does not hold when one "
-    "counts in the other direction, and is not detectable otherwise"
+    "where a model was trained with several seeds, it is also larger than twice the "
+    "seed-to-seed standard deviation of the difference (from the seeds known on either "
+    "side); a claim holds when every difference it predicts counts in the predicted "
+    "direction, does not hold when one counts in the other direction, and is not "
+    "detectable otherwise"
 )
 """The rule :func:`claim_verdict` applies, in words (print it once beside the verdicts)."""
 
@@ -47,7 +48,8 @@ class Evidence:
         expect: ``"lower"`` or ``"higher"``: what the claim says of ``a`` against ``b``.
         metric, unit: for the sentence (e.g. ``"ab L2"``, ``" Lab units"``).
         seeds_a, seeds_b: each seed's whole-set mean of the metric, when the model was
-            trained with several seeds (``(K,)``, K >= 2), else None.
+            trained with several seeds (``(K,)``, K >= 2); None for one seed or for a
+            guess that trains nothing (no seed spread known: it adds none).
         weights: ``(N,)`` image weights for a pooled mean (rebalanced AuC), or None.
     """
 
@@ -68,17 +70,19 @@ def _one_verdict(e: Evidence) -> tuple[str, str]:
     if e.expect not in ("lower", "higher"):
         raise ValueError(f"Evidence.expect must be 'lower' or 'higher', got {e.expect!r}")
     mean, margin, _ = paired_difference(e.values_a, e.values_b, True, e.weights)
-    seed_sd = None
-    if e.seeds_a is not None and e.seeds_b is not None:
-        if len(e.seeds_a) < 2 or len(e.seeds_b) < 2:
-            raise ValueError("Evidence: seed values need at least 2 seeds each")
-        seed_sd = float((e.seeds_a.double().var() + e.seeds_b.double().var()).sqrt())
+    seeded = [(name, v) for name, v in ((e.a, e.seeds_a), (e.b, e.seeds_b)) if v is not None]
+    if any(len(v) < 2 for _, v in seeded):
+        raise ValueError("Evidence: seed values need at least 2 seeds")
+    seed_sd = float(sum(v.double().var() for _, v in seeded) ** 0.5) if seeded else None
     counts = abs(mean) > margin and (seed_sd is None or abs(mean) > 2 * seed_sd)
     predicted = (mean < 0) == (e.expect == "lower")
     verdict = ("holds" if predicted else "does not hold") if counts else "not detectable"
-    seeds = (
-        f"; seed sd of the difference {seed_sd:.2f} ({len(e.seeds_a)} and {len(e.seeds_b)} "
-        "seeds)" if seed_sd is not None else "; one seed"
+    if len(seeded) == 2:
+        whose = f"{len(e.seeds_a)} and {len(e.seeds_b)} seeds"
+    elif seeded:
+        whose = f"{len(seeded[0][1])} seeds of {seeded[0][0]}"
+    seeds = f"; seed sd of the difference {seed_sd:.2f} ({whose})" if seeded else (
+        "; no seed spread known"
     )
     sentence = (
         f"{e.a} {e.expect} than {e.b} on {e.metric}? {mean:+.2f} "
