@@ -23,9 +23,10 @@ def main() -> int:
         size = path.stat().st_size
         total += size
         runs = records.load_results(experiment.name)
-        how = "no record"
-        if runs:
+        how, description = "no record", experiment.description
+        if runs:  # the weights are what their record says, even if the registry moved on
             record = runs[0]
+            description = record.experiment.get("description", description)
             epochs, minutes = record.epochs_run, record.train_minutes
             precision = f" in {record.precision}" if record.precision else ""
             seen = f" ({record.images_seen:,} images seen)" if record.images_seen else ""
@@ -35,7 +36,7 @@ def main() -> int:
             )
         relative = path.relative_to(experiments.weights_path(experiment).parents[1])
         rows.append(
-            f"| `{relative.as_posix()}` | {experiment.description} | {experiment.notebook} "
+            f"| `{relative.as_posix()}` | {description} | {experiment.notebook} "
             f"| {size / 1e6:.1f} MB | {how} |"
         )
     print("| file | experiment | notebook | size | how it was trained |")
