@@ -76,6 +76,9 @@ def _reproduce(args: argparse.Namespace) -> int:
         raise ValueError(f"no numbered notebooks (NN_*.ipynb) in {reproduce.NOTEBOOKS}")
     md_path, html_path = reproduce.write_summary(runs, args.profile, Path(args.out) / args.profile)
     print(f"[reproduce] summary: {md_path} and {html_path}")
+    if args.record_times:
+        keys = reproduce.record_times(runs, args.profile)
+        print(f"[reproduce] run times ({'; '.join(keys)}) recorded in {reproduce.RUN_TIMES}")
     stopped = [run.name for run in runs if run.interrupted]
     if stopped:
         raise Interrupted(
@@ -119,7 +122,8 @@ def _interrupted(out: Path, exc: KeyboardInterrupt) -> Interrupted:
 
 def _print_history(history: list[dict], out: Path) -> None:
     last = ", ".join(f"{k} {v:.4g}" for k, v in history[-1].items() if isinstance(v, float))
-    print(f"[train] {len(history)} epochs; last: {last}")
+    epochs = f"{len(history)} epoch" + ("" if len(history) == 1 else "s")
+    print(f"[train] {epochs}; last: {last}")
     print(f"[train] checkpoint and history in {out}")
 
 
@@ -336,6 +340,12 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     )  # fmt: skip
     rerun.add_argument("--out", default="runs", help="output folder (default runs)")
     rerun.add_argument("--kernel", help="Jupyter kernel (default: the notebook's own)")
+    rerun.add_argument(
+        "--record-times", action="store_true",
+        help="for maintainers: store each notebook's wall time in "
+        "data/results/notebook_times.json, which the notebooks print at their top (run "
+        "it on a quiet machine: other work inflates the times)",
+    )  # fmt: skip
     rerun.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     rerun.set_defaults(handler=_reproduce)
 

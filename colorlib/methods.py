@@ -124,6 +124,10 @@ class CycleGANSettings:
     """Zhu et al. 2017 on two disjoint halves of the training photos."""
 
     base_width: int = setting(32, "ResNet generator channels (shipped: 32; paper: 64)")
+    cycle_weight: float = setting(10.0, "lambda, the cycle-consistency terms' weight (paper: 10)")
+    identity_weight: float = setting(
+        0.5, "the identity term's weight, as a fraction of cycle_weight (paper: 0.5; 0: off)"
+    )
     lr: float = setting(2e-4, "Adam learning rate (the paper's)")
 
 
@@ -135,6 +139,9 @@ class JudgeSettings:
         "CifarClassifier", "the classifier", ("CifarClassifier", "TinyImageNetClassifier")
     )
     augment: bool = setting(False, "random flips and shifts while training")
+    gray_input: bool = setting(
+        False, "train and score on gray photos (L only, a = b = 0): a judge of shape alone"
+    )
     lr: float = setting(1e-3, "Adam learning rate")
 
 
@@ -203,7 +210,10 @@ def _pix2pix(s: Pix2PixSettings, image_size: int, prior, classes: int) -> Task:
 def _cyclegan(s: CycleGANSettings, image_size: int, prior, classes: int) -> Task:
     G = build_network("ResnetGenerator", in_channels=1, out_channels=2, base_width=s.base_width)
     F_ = build_network("ResnetGenerator", in_channels=3, out_channels=1, base_width=s.base_width)
-    return CycleGANTask(G, F_, _critic(image_size, 3), _critic(image_size, 1), lr=s.lr)
+    return CycleGANTask(
+        G, F_, _critic(image_size, 3), _critic(image_size, 1), lr=s.lr,
+        cycle_weight=s.cycle_weight, identity_weight=s.identity_weight,
+    )  # fmt: skip
 
 
 def _judge(s: JudgeSettings, image_size: int, prior, classes: int) -> Task:
@@ -211,7 +221,7 @@ def _judge(s: JudgeSettings, image_size: int, prior, classes: int) -> Task:
         net = build_network("CifarClassifier")
     else:
         net = build_network(s.network, classes=classes)
-    return LabelTask(net, lr=s.lr, augment=s.augment)
+    return LabelTask(net, lr=s.lr, augment=s.augment, gray_input=s.gray_input)
 
 
 def _unpaired_halves(photos: Dataset, seed: int) -> Dataset:

@@ -60,7 +60,9 @@ __all__ = [
     "find_notebooks",
     "notebook_parameters",
     "parse_value",
+    "record_times",
     "run_all",
+    "run_time",
     "write_summary",
 ]
 
@@ -70,6 +72,11 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SUMMARY_TAG = "summary"  # cells whose outputs go into the report
 DATA_PREFIX = "DATA: "
 """How a notebook names its data: a printed line starting with this."""
+
+RUN_TIMES = Path(__file__).resolve().parent.parent / "data" / "results" / "notebook_times.json"
+"""The main job's measured wall time per notebook, as each notebook prints it at its
+top (:func:`run_time`); written by ``python -m colorlib reproduce --record-times``
+(:func:`record_times`), one entry per profile and data (bundled sample or real)."""
 
 MAX_SHOWN = 300
 """The most characters of one error or data line the report shows (a huge ``-p``
@@ -311,6 +318,89 @@ def run_all(
         status = "ok" if run.ok else f"FAILED: {_clip(run.error)}"
         tqdm.write(f"[reproduce] {run.name}: {status} ({run.seconds:.0f} s) -> {run.output}")
     return runs
+
+
+def _data_kind(run: NotebookRun) -> str:
+    """``"sample"`` when every data line of ``run`` is the bundled sample, else ``"real"``."""
+    sample = run.data and all(line.startswith(SAMPLE_DESCRIPTION) for line in run.data)
+    return "sample" if sample else "real"
+
+
+def _machine() -> str:
+    """The machine in words, e.g. ``"2-core CPU"`` or ``"16-core CPU, NVIDIA H100"``."""
+    import torch
+
+    cpu = f"{os.cpu_count()}-core CPU"
+    return f"{cpu}, {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else cpu
+
+
+def record_times(runs: list[NotebookRun], profile: str, path: Path = RUN_TIMES) -> list[str]:
+    """Merge the wall times of the notebooks that ran ``ok`` into ``path`` (JSON), each
+    under ``"<profile>, sample"`` or ``"<profile>, real"`` by the data it used; return
+    the keys written. Failed or interrupted notebooks are left out, and the times
+    recorded earlier for other notebooks are kept.
+
+    The file maps each key to ``{"machine": ..., "date": "YYYY-MM-DD", "seconds":
+    {notebook stem: seconds}}``; it is written whole to a temporary file, then moved
+    over the old one, so an interrupted write loses nothing.
+    """
+    path = Path(path)
+    table = _read_times(path)
+    keys = []
+    for run in (run for run in runs if run.ok):
+        key = f"{profile}, {_data_kind(run)}"
+        entry = table.setdefault(key, {"seconds": {}})
+        entry["seconds"][run.name] = round(run.seconds, 1)
+        entry.update(machine=_machine(), date=time.strftime("%Y-%m-%d"))
+        keys.append(key)
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+    os.replace(partial, path)
+    return sorted(set(keys))
+
+
+def _read_times(path: Path) -> dict:
+    """The recorded times (empty if there are none); a ValueError for a corrupt file."""
+    try:
+        return json.loads(path.read_text()) if path.is_file() else {}
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is not valid JSON ({err}); delete it to start again") from None
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def run_time(notebook: str, path: Path = RUN_TIMES) -> str:
+    """One line for the top of a notebook: how long the main job took to execute it.
+
+    Args:
+        notebook: its number (``"02"``) or stem (``"02_imagenet_cnn_losses"``).
+        path: the times recorded by :func:`record_times`.
+
+    Returns:
+        e.g. ``"Run time, measured by the main job (python -m colorlib reproduce,
+        quick profile) on a 2-core CPU: 22 s on the bundled sample, 2.1 min on the real
+        data (2026-12-07)."``, or a line saying it has not been measured.
+    """
+    table = _read_times(Path(path))
+    parts, machines = [], {}
+    for key in sorted(table, key=lambda key: (key.split(", ")[0], "sample" not in key)):
+        profile, kind = key.split(", ")
+        entry = table[key]
+        seconds = [s for stem, s in entry["seconds"].items() if stem[:2] == notebook[:2]]
+        if seconds:
+            where = "the bundled sample" if kind == "sample" else "the real data"
+            parts.append(f"{_minutes(seconds[0])} on {where} ({profile} profile)")
+            machines[entry["machine"]] = entry["date"]
+    if not parts:
+        return (f"Run time: not measured yet (python -m colorlib reproduce --record-times "
+                f"--only {notebook[:2]} measures it).")  # fmt: skip
+    on = " and ".join(f"a {machine} ({date})" for machine, date in machines.items())
+    return (
+        f"Run time, measured by the main job (python -m colorlib reproduce) on {on}: "
+        f"{', '.join(parts)}."
+    )
 
 
 def error_line(err: BaseException) -> str:

@@ -99,3 +99,30 @@ def test_adding_a_method_is_one_declaration_and_its_builder(monkeypatch, capsys)
     task = methods.build("tiny", 32, channels=6)
     assert task.nets["net"][0].out_channels == 6
     assert "--channels CHANNELS hidden channels (default: 4)" in _help(capsys, "--method", "tiny")
+
+
+def test_cyclegan_weights_reach_the_task_from_the_cli_settings():
+    # exercise 04.2 asks for cycle weights 1 and 100: the setting must reach the losses
+    task = methods.build("cyclegan", 32, cycle_weight=1.0, identity_weight=0.0)
+    assert task.config["cycle_weight"] == 1.0 and task.config["identity_weight"] == 0.0
+    default = methods.build("cyclegan", 32)
+    assert (default.config["cycle_weight"], default.config["identity_weight"]) == (10.0, 0.5)
+    shipped = experiments.settings(experiments.get("cifar10-cyclegan"))
+    assert (shipped["cycle_weight"], shipped["identity_weight"]) == (10.0, 0.5)
+
+
+def test_a_gray_input_judge_sees_the_gray_photo_and_a_colour_judge_the_colour_one():
+    from colorlib.lab import lab_to_rgb, merge_lab, rgb_to_lab, split_lab
+
+    rgb = torch.rand(2, 3, 8, 8)
+    L, ab = split_lab(rgb_to_lab(rgb))
+    batch = {"rgb": rgb, "L": L, "label": torch.tensor([0, 1])}
+    gray = methods.build("judge", 8, classes=2, gray_input=True)
+    seen = gray.photos(batch)
+    assert seen.shape == rgb.shape
+    assert torch.allclose(seen, lab_to_rgb(merge_lab(L, torch.zeros_like(ab))))
+    assert torch.allclose(seen[:, 0], seen[:, 1], atol=2e-3)  # gray: R = G = B
+    colour = methods.build("judge", 8, classes=2)
+    assert colour.photos(batch) is rgb
+    # recorded only when on, so that judge checkpoints saved before the setting resume
+    assert "gray_input" not in colour.config and gray.config["gray_input"] is True

@@ -171,3 +171,45 @@ def test_summary_opens_with_the_data(tmp_path, lines, first):
     md_path, html_path = reproduce.write_summary(runs, "quick", tmp_path / "out")
     assert md_path.read_text().splitlines()[2] == first
     assert first.replace("**", "") in html_path.read_text()
+
+
+# ------------------------------------------------------------ run times: measured, then printed
+
+
+def _run(name: str, seconds: float, ok: bool = True, sample: bool = False):
+    line = "the bundled sample (48 test photos)" if sample else "CIFAR-10 test split"
+    return reproduce.NotebookRun(name, output=None, ok=ok, seconds=seconds, data=[line])
+
+
+def test_record_times_keeps_ok_notebooks_by_data_and_run_time_prints_them(tmp_path):
+    path = tmp_path / "times.json"
+    assert "not measured yet" in reproduce.run_time("02", path)
+    runs = [_run("00_lab", 9.4, sample=True), _run("02_losses", 22.04, sample=True),
+            _run("03_gan", 5.0, ok=False, sample=True)]  # fmt: skip
+    assert reproduce.record_times(runs, "quick", path) == ["quick, sample"]
+    assert reproduce.record_times([_run("02_losses", 130.0)], "quick", path) == ["quick, real"]
+    line = reproduce.run_time("02", path)
+    assert line.startswith("Run time, measured by the main job (python -m colorlib reproduce)")
+    assert line.endswith(
+        ": 22 s on the bundled sample (quick profile), 2.2 min on the real data (quick profile)."
+    )
+    assert "9 s on the bundled sample" in reproduce.run_time("00", path)
+    assert "not measured yet" in reproduce.run_time("03", path)  # it failed: no time kept
+    reproduce.record_times([_run("02_losses", 100.0)], "quick", path)  # measured again
+    assert "1.7 min on the real data" in reproduce.run_time("02", path)
+    assert "9 s" in reproduce.run_time("00", path)  # the other notebooks' times are kept
+
+
+def test_a_corrupt_times_file_is_one_clear_error_and_is_left_alone(tmp_path):
+    path = tmp_path / "times.json"
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match="times.json is not valid JSON"):
+        reproduce.record_times([_run("00_lab", 1.0)], "quick", path)
+    with pytest.raises(ValueError, match="not valid JSON"):
+        reproduce.run_time("00", path)
+    assert path.read_text() == "{not json"
+
+
+def test_every_numbered_notebook_has_a_recorded_run_time():
+    for path in reproduce.find_notebooks():
+        assert "not measured yet" not in reproduce.run_time(path.stem[:2]), path.name

@@ -135,3 +135,14 @@ def test_train_full_dry_run_lists_every_experiment_with_its_settings():
     assert names == set(experiments.EXPERIMENTS)
     assert any(line.startswith("imagenet32-seedcnn-l2 seed 1:") for line in listing)
     assert any("TinyImageNetClassifier" in line and "labels" in line for line in listing)
+
+
+def test_short_label_never_passes_the_sample_off_as_a_real_dataset(tmp_path, monkeypatch):
+    # notebook 00 heads its prior table's columns with these labels; on the sample they
+    # once read "cifar10" and "imagenet64" although both columns were the sample
+    monkeypatch.delenv("COLORLIB_DATA", raising=False)
+    labels = [data.short_label(name, *data.load_or_sample(name, "train", root=tmp_path))
+              for name in ("cifar10", "imagenet64")]  # fmt: skip
+    assert labels == ["sample 32px", "sample 64px"]
+    about = "CIFAR-10 train split: 50,000 images, 32x32, from datasets/cifar10/train"
+    assert data.short_label("cifar10", object(), about) == "cifar10"  # real data: its name

@@ -40,6 +40,36 @@ def test_word_against_chance_three_verdicts():
     assert "0.49 at epoch 1, 0.45 at epoch 2, 90.0% of its chance level 0.50" in text
 
 
+@pytest.mark.parametrize("last, side", [(0.18, "below"), (0.66, "within"), (1.2, "above")])
+def test_word_against_chance_says_where_the_value_is_against_the_band(last, side):
+    # the bracket once read "(near chance: 75% to 125%)" under a value of 26%
+    text = evaluate.word_against_chance([0.5, last], math.log(2), "D's loss", "D", "G")
+    assert f"({side} the near-chance band, 75% to 125%)" in text
+    assert "(near chance:" not in text
+
+
+@pytest.mark.parametrize(
+    "train, val, words",
+    [
+        (0.0141, 0.0133, "is above the val loss (0.0133): no sign that the network memorises"),
+        (0.0130, 0.0133, "is 2.3% below the val loss (0.0133), within 20%: no sign"),
+        (0.0100, 0.0133, "is 24.8% below the val loss (0.0133), more than 20%: the network fits"),
+        (0.0133, 0.0133, "is equal to the val loss: no sign"),
+    ],
+)
+def test_word_memorising_reads_the_two_losses_the_right_way_round(train, val, words):
+    text = evaluate.word_memorising(train, val, gap=0.2)
+    assert text.startswith(f"last epoch: the train loss ({train:.4f}) ") and words in text
+    assert "not more than" not in text  # the old sentence, wrong when train > val
+
+
+@pytest.mark.parametrize("train, val, gap", [(0.0, 1.0, 0.2), (1.0, float("nan"), 0.2),
+                                             (1.0, 1.0, 1.5), (-1.0, 1.0, 0.2)])  # fmt: skip
+def test_word_memorising_rejects_bad_input(train, val, gap):
+    with pytest.raises(ValueError, match="word_memorising"):
+        evaluate.word_memorising(train, val, gap)
+
+
 def test_word_against_chance_rejects_bad_input():
     with pytest.raises(ValueError):
         evaluate.word_against_chance([], 0.5, "x", "a", "b")

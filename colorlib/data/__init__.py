@@ -140,13 +140,20 @@ from colorlib.data.roots import (
     cache_dir,
     data_roots,
 )
-from colorlib.data.sources import IMAGENET_CHOICES, load, load_or_sample, random_subset
+from colorlib.data.sources import (
+    IMAGENET_CHOICES,
+    load,
+    load_or_sample,
+    random_subset,
+    short_label,
+)
 
 __all__ = [
     "load",
     "load_or_sample",
     "IMAGENET_CHOICES",
     "random_subset",
+    "short_label",
     "read_image",
     "to_rgb_array",
     "data_roots",

@@ -181,6 +181,18 @@ def load_or_sample(
     )
 
 
+def short_label(name: str, dataset: LabImages | PhotoFolder, about: str) -> str:
+    """A column label for a dataset :func:`load_or_sample` returned for ``name``:
+    ``name`` itself (``"cifar10"``), or ``"sample 32px"`` when the bundled sample stood
+    in for it, so that two columns of the sample never pass for two real datasets.
+
+    Args:
+        name: the name asked for.
+        dataset, about: what :func:`load_or_sample` returned.
+    """
+    return f"sample {dataset.size}px" if about.startswith(SAMPLE_DESCRIPTION) else name
+
+
 def _split_name(dataset: Dataset, split: str) -> str:
     """The split's own name: Tiny ImageNet's test split is its ``val`` folder."""
     tiny = "tiny-imagenet" in str(getattr(dataset, "source", ""))

@@ -59,6 +59,7 @@ from colorlib.evaluate.words import (
     claim_verdict,
     word_against_chance,
     word_difference,
+    word_memorising,
     word_trend,
 )
 
@@ -75,6 +76,7 @@ __all__ = [
     "compare",
     "judge",
     "word_against_chance",
+    "word_memorising",
     "word_difference",
     "word_trend",
     "baselines",

@@ -259,11 +259,45 @@ def word_against_chance(
         raise ValueError(f"word_against_chance: need values, chance > 0 and 0 < band < 1, got "
                          f"{len(values)} values, chance {chance}, band {band}")  # fmt: skip
     ratio = values[-1] / chance
-    verdict = below if ratio < 1 - band else above if ratio > 1 + band else near
+    side = "below" if ratio < 1 - band else "above" if ratio > 1 + band else "within"
+    verdict = {"below": below, "above": above, "within": near}[side]
     last_epoch = first_epoch + len(values) - 1
     return (f"{what}: {values[0]:.2f} at epoch {first_epoch}, {values[-1]:.2f} at epoch "
-            f"{last_epoch}, {100 * ratio:.1f}% of its chance level {chance:.2f} (near chance: "
-            f"{100 * (1 - band):.0f}% to {100 * (1 + band):.0f}%): {verdict}")  # fmt: skip
+            f"{last_epoch}, {100 * ratio:.1f}% of its chance level {chance:.2f} ({side} the "
+            f"near-chance band, {100 * (1 - band):.0f}% to {100 * (1 + band):.0f}%): "
+            f"{verdict}")  # fmt: skip
+
+
+def word_memorising(train_loss: float, val_loss: float, gap: float = 0.2) -> str:
+    """One sentence on whether a network memorises its training photos, from the last
+    epoch's losses (same loss, same units; the train loss averaged over the epoch).
+
+    A train loss more than ``gap`` (a fraction) below the val loss is the sign of
+    memorising. A train loss *above* the val loss is said as such (it happens: the train
+    loss is averaged while the network still learns, and dropout or augmentation act
+    only in training), never as "not more than 20% below".
+
+    Returns:
+        e.g. ``"last epoch: the train loss (0.0141) is above the val loss (0.0133): no
+        sign that the network memorises its training photos"``.
+
+    Raises:
+        ValueError: a loss that is not a finite number > 0, or ``gap`` not in (0, 1).
+    """
+    if not (0 < train_loss < float("inf") and 0 < val_loss < float("inf") and 0 < gap < 1):
+        raise ValueError(f"word_memorising: need finite losses > 0 and 0 < gap < 1, got "
+                         f"{train_loss}, {val_loss}, {gap}")  # fmt: skip
+    losses = f"the train loss ({train_loss:.4f}) is"
+    below = 1 - train_loss / val_loss
+    if below > gap:
+        return (f"last epoch: {losses} {100 * below:.1f}% below the val loss ({val_loss:.4f}), "
+                f"more than {100 * gap:.0f}%: the network fits its training photos better than "
+                "new ones (it has begun to memorise them)")  # fmt: skip
+    if below > 0:
+        where = f"{100 * below:.1f}% below the val loss ({val_loss:.4f}), within {100 * gap:.0f}%"
+    else:
+        where = f"above the val loss ({val_loss:.4f})" if below < 0 else "equal to the val loss"
+    return f"last epoch: {losses} {where}: no sign that the network memorises its training photos"
 
 
 def appeal_verdict(

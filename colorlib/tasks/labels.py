@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from colorlib.colorizer import Colorizer
+from colorlib.lab import lab_to_rgb, merge_lab
 from colorlib.tasks.base import OneNetworkTask, adam
 
 __all__ = ["LabelTask", "augment_photos"]
@@ -26,18 +27,31 @@ class LabelTask(OneNetworkTask):
 
     kind = "labels"
 
-    def __init__(self, model: nn.Module, lr: float = 1e-3, augment: bool = False):
+    def __init__(
+        self, model: nn.Module, lr: float = 1e-3, augment: bool = False, gray_input: bool = False
+    ):
         config = {"lr": lr, "augment": augment}
+        if gray_input:  # recorded only when on, so that runs saved before it existed resume
+            config["gray_input"] = True
         super().__init__({"net": model}, {"net": adam([model], lr)}, config)
+
+    def photos(self, batch: dict) -> torch.Tensor:
+        """What the classifier sees: ``batch["rgb"]`` ``(N, 3, S, S)`` sRGB in [0, 1], or
+        with ``gray_input`` the gray photo ``lab_to_rgb(L, a = b = 0)`` of the same shape."""
+        if not self.config.get("gray_input"):
+            return batch["rgb"]
+        L = batch["L"].float()
+        return lab_to_rgb(merge_lab(L, L.new_zeros(L.shape[0], 2, *L.shape[2:])))
 
     def _loss(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
         with self.autocast():
-            logits = self.nets["net"](batch["rgb"])
+            logits = self.nets["net"](self.photos(batch))
         return F.cross_entropy(logits.float(), batch["label"]), logits
 
     def train_step(self, batch):
-        if self.config.get("augment"):
-            batch = {**batch, "rgb": augment_photos(batch["rgb"])}
+        if self.config.get("augment"):  # the same flip and shift for rgb and L
+            both = augment_photos(torch.cat([batch["rgb"], batch["L"]], dim=1))
+            batch = {**batch, "rgb": both[:, :3], "L": both[:, 3:]}
         return super().train_step(batch)
 
     def eval_step(self, batch):
