@@ -107,5 +107,6 @@ def test_full_size_grid_one_row_per_photo_one_column_per_method():
     fig = viz.full_size_grid(images, max_photos=2, suptitle="two photos")
     assert len(fig.axes) == 4
     assert [ax.get_title() for ax in fig.axes[:2]] == ["gray input", "model"]
+    assert fig.get_figwidth() >= 2 * 2.4  # panels large enough to judge a colour
     with pytest.raises(ValueError, match="at least one column"):
         viz.full_size_grid({})

@@ -292,3 +292,25 @@ def test_load_or_sample_falls_back(tmp_path, monkeypatch):
     assert description.startswith("the bundled sample (191 train photos, 64x64 random crops)")
     with pytest.raises(ValueError):
         data.load_or_sample("cifar10", "val")
+
+
+def test_temperature_sweep_draws_each_model_in_its_family_colour_in_percent():
+    from matplotlib.colors import to_hex
+
+    temperatures = (0.0, 0.38, 1.0)
+    sweep = {T: {"auc": torch.full((4,), 0.8 + 0.1 * T), "colorfulness": torch.full((4,), 30 - T)}
+             for T in temperatures}  # fmt: skip
+    sweeps = {"cross-entropy": sweep, "CE rebalanced": sweep, "Zhang net, L2": sweep}
+    figure = viz.plot_temperature_sweep(sweeps, keys=("auc", "colorfulness"))
+    auc_panel, colour_panel = figure.axes
+    lines = auc_panel.get_lines()
+    assert [line.get_label() for line in lines] == list(sweeps)
+    assert list(lines[1].get_ydata()) == pytest.approx([80.0, 83.8, 90.0])  # AuC shown in %
+    assert list(colour_panel.get_lines()[0].get_ydata()) == pytest.approx([30.0, 29.62, 29.0])
+    colours = [to_hex(line.get_color()) for line in lines]
+    assert colours[0] == colours[1] == to_hex(viz.FAMILY_COLOURS["bins"])  # one family ...
+    assert lines[0].get_linestyle() != lines[1].get_linestyle()  # ... told apart by style
+    assert colours[2] == to_hex(viz.FAMILY_COLOURS["regression"])
+    assert "%" in auc_panel.get_ylabel()
+    with pytest.raises(ValueError, match="lacks a temperature or a score"):
+        viz.plot_temperature_sweep({"a": sweep, "b": {0.0: sweep[0.0]}}, keys=("auc",))

@@ -20,7 +20,8 @@ Conventions
 
 Modules: ``panels`` (one picture), ``grids`` (pictures side by side),
 ``colour_space`` (Lab, gamut, bins, priors), ``history`` (training curves),
-``bars`` (models on a metric), ``families`` and ``labels`` (colours and words).
+``bars`` (models on a metric), ``sweeps`` (a decoding temperature swept),
+``families`` and ``labels`` (colours and words).
 
 Example
 -------
@@ -44,6 +45,7 @@ from colorlib.viz.grids import comparison_grid, full_size_grid, image_grid, show
 from colorlib.viz.history import compare_histories, plot_history
 from colorlib.viz.labels import QUANTITIES, label
 from colorlib.viz.panels import gray_rgb, show_rgb
+from colorlib.viz.sweeps import plot_temperature_sweep
 
 __all__ = [
     "show_rgb",
@@ -60,6 +62,7 @@ __all__ = [
     "compare_histories",
     "plot_metric_bars",
     "plot_paired_differences",
+    "plot_temperature_sweep",
     "opponent_cmap",
     "model_family",
     "FAMILY_COLOURS",

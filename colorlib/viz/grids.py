@@ -180,7 +180,7 @@ def image_grid(
 def full_size_grid(
     images: Mapping[str, Sequence[np.ndarray]],
     max_photos: int = 3,
-    panel_inches: float = 1.7,
+    panel_inches: float = 2.4,
     suptitle: str | None = None,
 ) -> Figure:
     """Photos at their own size and aspect, one row per photo, one column per method.
@@ -190,9 +190,10 @@ def full_size_grid(
             photos in the same order in every column (:func:`colorlib.evaluate.full_size`'s
             first result); photos may differ in size.
         max_photos: at most this many rows.
-        panel_inches: width of one panel (1.7 in at matplotlib's 100 dpi: about the
-            sample photos' own 170 px, so nothing is upsampled for display and the
-            stored PNG stays small); rows take the height of their photo.
+        panel_inches: width of one panel (2.4 in: 240 px at matplotlib's 100 dpi, large
+            enough to judge a colour; the bundled sample's photos, about 170 px wide,
+            are enlarged for display with Lanczos filtering); rows take the height of
+            their photo.
         suptitle: optional figure title.
 
     Returns:
