@@ -111,7 +111,9 @@ def _stop_word(exc: BaseException) -> str:
 
 def _interrupted(out: Path, exc: KeyboardInterrupt) -> Interrupted:
     """What a Ctrl-C (or SIGTERM) during training into ``out`` leaves behind, in one line."""
-    last = out / "last.pt"
+    from colorlib.resume import LAST_CHECKPOINT
+
+    last = out / LAST_CHECKPOINT
     if last.is_file():
         kept = f"the last checkpoint {last} is kept: run the same command again to resume from it"
     else:
@@ -167,7 +169,9 @@ def _seconds(args: argparse.Namespace) -> float | None:
 def _default_out(name: str, seed: int) -> Path:
     """``runs/train/<name>``, ``<name>-seed<k>`` for seed k > 0: a run with another seed
     never resumes this one's checkpoint (as :func:`colorlib.experiments.run` names runs)."""
-    return Path("runs/train") / (name if seed == 0 else f"{name}-seed{seed}")
+    from colorlib.resume import run_name
+
+    return Path("runs/train") / run_name(name, seed)
 
 
 @contextlib.contextmanager

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from colorlib import checkpoint, data, methods, pretrained, records, tasks, train
+from colorlib import checkpoint, data, methods, pretrained, records, resume, tasks, train
 from colorlib.colorizer import Colorizer
 from colorlib.profiles import PROFILES
 
@@ -423,8 +423,7 @@ def run_folder(
 ) -> Path:
     """Where :func:`run` keeps a run's checkpoints and ``history.json``:
     ``out_root/<profile>/<name>/`` (seed 0) or ``out_root/<profile>/<name>-seed<k>/``."""
-    name = experiment.name if seed == 0 else f"{experiment.name}-seed{seed}"
-    return Path(out_root) / profile / name
+    return Path(out_root) / profile / resume.run_name(experiment.name, seed)
 
 
 def _device_name(device: torch.device) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from colorlib import data, evaluate, methods
+from colorlib import data, evaluate, methods, resume
 from colorlib.gamut import ABGamut
 
 __all__ = [
@@ -125,7 +125,7 @@ class RunRecord:
 
 def results_path(name: str, seed: int = 0) -> Path:
     """``data/results/<name>.json`` (seed 0, the shipped run) or ``seeds/<name>-seed<k>.json``."""
-    return RESULTS / f"{name}.json" if seed == 0 else RESULTS / "seeds" / f"{name}-seed{seed}.json"
+    return (RESULTS if seed == 0 else RESULTS / "seeds") / f"{resume.run_name(name, seed)}.json"
 
 
 def load_results(name: str) -> dict[int, RunRecord]:
@@ -161,7 +161,7 @@ def load_history(
     Raises:
         FileNotFoundError: no such history; the message names the file.
     """
-    path = Path(runs) / profile / name / "history.json" if retrained else results_path(name)
+    path = Path(runs) / profile / name / resume.HISTORY_FILE if retrained else results_path(name)
     if not path.is_file():
         how = "train it first" if retrained else "it is written by the full-profile run"
         raise FileNotFoundError(f"no training history at {path} ({how})")

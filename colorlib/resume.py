@@ -52,6 +52,7 @@ __all__ = [
     "TRAINING_CHECKPOINT_KEYS",
     "checkpoint_folder",
     "resume_from",
+    "run_name",
     "run_settings",
     "save_training_checkpoint",
     "training_lock",
@@ -63,6 +64,13 @@ LAST_CHECKPOINT = "last.pt"
 
 HISTORY_FILE = "history.json"
 """The per-epoch history's file name in ``checkpoint_dir`` (JSON list of dicts)."""
+
+def run_name(name: str, seed: int = 0) -> str:
+    """The one naming of a run by its seed: ``name`` for seed 0 (the shipped run),
+    ``name-seed<k>`` otherwise, so that a run with another seed never resumes this one's
+    checkpoint. Run folders, per-seed records and training logs are all named so."""
+    return name if seed == 0 else f"{name}-seed{seed}"
+
 
 LOCK_FILE = ".training.lock"
 """Held in ``checkpoint_dir`` by :func:`training_lock` while a run trains there; it

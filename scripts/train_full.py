@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from colorlib.experiments import EXPERIMENTS  # noqa: E402
+from colorlib.resume import run_name  # noqa: E402
 
 SEEDED = tuple(f"imagenet32-seedcnn-{loss}" for loss in ("l2", "l2-dropout", "smoothl1"))
 """Experiments also trained with the extra ``--seeds`` (the poster's three losses)."""
@@ -52,7 +53,7 @@ def _jobs(only: list[str], seeds: list[int]) -> list[tuple[str, int]]:
 
 def _run(job: tuple[str, int], log_dir: Path, deadline: float, minutes: float | None) -> dict:
     name, seed = job
-    stem = name if seed == 0 else f"{name}-seed{seed}"
+    stem = run_name(name, seed)
     record = {"experiment": name, "seed": seed, "rc": None, "seconds": 0.0, "precision": "auto"}
     if time.time() > deadline:
         record["rc"] = "skipped: past the deadline"

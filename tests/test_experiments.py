@@ -150,3 +150,16 @@ def test_export_into_a_missing_folder_is_refused_before_training(tmp_path, monke
         experiments.run(tiny, checkpoint_dir=tmp_path / "run", export=tmp_path / "missing/w.pt")
     with pytest.raises(ValueError, match="is a folder; give a file name"):
         experiments.run(tiny, checkpoint_dir=tmp_path / "run", export=tmp_path)
+
+
+def test_every_run_of_another_seed_is_named_one_way():
+    from colorlib import records, resume
+    from colorlib.__main__ import _default_out
+
+    experiment = experiments.get("imagenet32-seedcnn-l2")
+    for seed, stem in [(0, "imagenet32-seedcnn-l2"), (2, "imagenet32-seedcnn-l2-seed2")]:
+        assert resume.run_name(experiment.name, seed) == stem
+        assert experiments.run_folder(experiment, "full", seed).name == stem
+        assert records.results_path(experiment.name, seed).name == f"{stem}.json"
+        assert _default_out(experiment.name, seed).name == stem
+    assert records.results_path(experiment.name, 2).parent.name == "seeds"
