@@ -41,6 +41,7 @@ import torch
 import torch.nn.functional as F
 
 from colorlib import checks
+from colorlib.profiles import REGRESSION_LOSSES
 
 __all__ = [
     "REGRESSION_KINDS",
@@ -82,8 +83,9 @@ _PER_ELEMENT_REGRESSION = MappingProxyType(
     }
 )
 
-#: Valid ``kind`` names for :func:`regression_loss` (for the training engine and CLI).
-REGRESSION_KINDS = tuple(_PER_ELEMENT_REGRESSION)
+#: Valid ``kind`` names for :func:`regression_loss` (for the training engine and CLI),
+#: declared torch-free in :data:`colorlib.profiles.REGRESSION_LOSSES`.
+REGRESSION_KINDS = REGRESSION_LOSSES
 
 
 def regression_loss(

@@ -44,25 +44,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from torch.utils.data import Dataset
+from colorlib.profiles import REGRESSION_LOSSES, SMOOTH_L1_BETA
 
-from colorlib import losses, models
-from colorlib.gamut import ABGamut
-from colorlib.tasks import (
-    SMOOTH_L1_BETA,
-    BinTask,
-    CycleGANTask,
-    LabelTask,
-    Pix2PixTask,
-    RegressionTask,
-    Task,
-    UnpairedDataset,
-    build_network,
-    split_halves,
-)
+if TYPE_CHECKING:  # torch is imported by the builders only, so that the CLI starts fast
+    import torch
+    from torch.utils.data import Dataset
+
+    from colorlib.tasks import Task
 
 __all__ = [
     "METHODS",
@@ -91,7 +81,7 @@ class RegressionSettings:
     network: str = setting("SeedCNN", "the network", ("SeedCNN", "ZhangNet"))
     loss: str | Callable = setting(
         "l2", "loss on ab / 110 (in Python also your own callable loss(pred, target))",
-        losses.REGRESSION_KINDS,
+        REGRESSION_LOSSES,
     )  # fmt: skip
     dropout: float = setting(0.0, "SeedCNN: dropout after each BatchNorm (poster: L2 + dropout)")
     width: float = setting(0.25, "ZhangNet: channel multiplier (shipped: quarter width)")
@@ -176,6 +166,8 @@ class Method:
 
 
 def _regression(s: RegressionSettings, image_size: int, prior, classes: int) -> Task:
+    from colorlib.tasks import RegressionTask, build_network
+
     if s.network == "SeedCNN":
         net = build_network("SeedCNN", image_size=image_size, dropout=s.dropout)
     elif s.network == "ZhangNet":
@@ -186,17 +178,25 @@ def _regression(s: RegressionSettings, image_size: int, prior, classes: int) -> 
 
 
 def _bins(s: BinSettings, image_size: int, prior, classes: int) -> Task:
+    from colorlib.gamut import ABGamut
+    from colorlib.tasks import BinTask, build_network
+
     gamut = ABGamut()
     net = build_network("ZhangNet", width=s.width, bins=gamut.Q)
     return BinTask(net, gamut=gamut, prior=prior if s.rebalance else None, lr=s.lr)
 
 
 def _critic(image_size: int, in_channels: int) -> torch.nn.Module:
+    from colorlib import models
+    from colorlib.tasks import build_network
+
     n_layers = models.PatchDiscriminator.for_image_size(image_size).n_layers
     return build_network("PatchDiscriminator", in_channels=in_channels, n_layers=n_layers)
 
 
 def _pix2pix(s: Pix2PixSettings, image_size: int, prior, classes: int) -> Task:
+    from colorlib.tasks import Pix2PixTask, build_network
+
     G = build_network(
         "UNetGenerator", image_size=image_size, base_width=s.base_width,
         noise_channels=s.noise_channels,
@@ -208,6 +208,8 @@ def _pix2pix(s: Pix2PixSettings, image_size: int, prior, classes: int) -> Task:
 
 
 def _cyclegan(s: CycleGANSettings, image_size: int, prior, classes: int) -> Task:
+    from colorlib.tasks import CycleGANTask, build_network
+
     G = build_network("ResnetGenerator", in_channels=1, out_channels=2, base_width=s.base_width)
     F_ = build_network("ResnetGenerator", in_channels=3, out_channels=1, base_width=s.base_width)
     return CycleGANTask(
@@ -217,6 +219,8 @@ def _cyclegan(s: CycleGANSettings, image_size: int, prior, classes: int) -> Task
 
 
 def _judge(s: JudgeSettings, image_size: int, prior, classes: int) -> Task:
+    from colorlib.tasks import LabelTask, build_network
+
     if s.network == "CifarClassifier" and classes == 10:
         net = build_network("CifarClassifier")
     else:
@@ -226,6 +230,8 @@ def _judge(s: JudgeSettings, image_size: int, prior, classes: int) -> Task:
 
 def _unpaired_halves(photos: Dataset, seed: int) -> Dataset:
     """CycleGAN's training data: gray photos of one half, colour photos of the other."""
+    from colorlib.tasks import UnpairedDataset, split_halves
+
     return UnpairedDataset(*split_halves(photos, seed=seed))
 
 

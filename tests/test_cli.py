@@ -274,3 +274,20 @@ def test_reproduce_full_retrain_needs_overwrite_shipped(tmp_path, capsys, no_not
     help_text = " ".join(capsys.readouterr().out.split())
     assert "WRITES OVER the shipped, git-tracked weights" in help_text
     assert "--overwrite-shipped" in help_text and "data/checkpoints/*.pt" in help_text
+
+
+@pytest.mark.parametrize("args", [["--help"], ["train", "--help"],
+                                  ["train", "--method", "cyclegan", "--help"],
+                                  ["reproduce", "--help"], ["colorize", "--help"]])  # fmt: skip
+def test_help_starts_without_importing_torch(args):
+    # the settings and options are declared torch-free (colorlib.methods builds its tasks
+    # lazily, colorlib.profiles names the losses): --help answers in a fraction of a second
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "colorlib", *args],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
+    assert "usage:" in result.stdout
+    assert not {name for name in imported if name.split(".")[0] in ("torch", "torchvision")}
+    assert "colorlib.profiles" in imported  # the measurement itself works

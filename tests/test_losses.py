@@ -226,3 +226,10 @@ def test_cross_entropy_adversarial_cycle_differentiable() -> None:
     rec = torch.randn(2, 3, 4, 4, requires_grad=True)
     losses.cycle_loss(rec, torch.randn(2, 3, 4, 4), weight=10.0).backward()
     assert _finite_nonzero_grad(rec)
+
+
+def test_the_torch_free_loss_names_are_the_losses_defined():
+    from colorlib import lab, losses, profiles
+
+    assert set(profiles.REGRESSION_LOSSES) == set(losses._PER_ELEMENT_REGRESSION)
+    assert profiles.SMOOTH_L1_BETA == pytest.approx(1.0 / lab.AB_SCALE)  # 1 Lab unit

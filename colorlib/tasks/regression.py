@@ -16,16 +16,13 @@ from torch import nn
 
 from colorlib import losses
 from colorlib.gamut import ANNEAL_T, ABGamut, rebalance_weights
-from colorlib.lab import AB_SCALE, normalize_ab, normalize_l
+from colorlib.lab import normalize_ab, normalize_l
+from colorlib.profiles import SMOOTH_L1_BETA
 from colorlib.tasks.base import OneNetworkTask, adam
 
 __all__ = ["SMOOTH_L1_BETA", "BinTask", "RegressionTask"]
 
 
-# Smooth L1's knee for the study: 1 Lab unit (PyTorch's default beta = 1, had the poster
-# trained on raw Lab ab), in the networks' ab / 110 units. With beta = 1 on ab / 110 the
-# loss would be 0.5 * MSE for every real error, and "Smooth L1 vs L2" an empty comparison.
-SMOOTH_L1_BETA = 1.0 / AB_SCALE
 
 
 def _to_grid(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
