@@ -95,6 +95,10 @@ class BinSettings:
 
     width: float = setting(0.25, "ZhangNet channel multiplier (shipped: quarter width)")
     rebalance: bool = setting(False, "weight each pixel by its colour's rarity (Zhang et al.)")
+    rebalance_mix: float = setting(
+        0.5, "rebalancing: the uniform share mixed into the prior before it is inverted "
+        "(Zhang et al.: 0.5; larger is gentler, 1 weighs every colour alike)",
+    )  # fmt: skip
     lr: float = setting(1e-3, "Adam learning rate")
 
 
@@ -183,7 +187,8 @@ def _bins(s: BinSettings, image_size: int, prior, classes: int) -> Task:
 
     gamut = ABGamut()
     net = build_network("ZhangNet", width=s.width, bins=gamut.Q)
-    return BinTask(net, gamut=gamut, prior=prior if s.rebalance else None, lr=s.lr)
+    prior = prior if s.rebalance else None
+    return BinTask(net, gamut=gamut, prior=prior, lam=s.rebalance_mix, lr=s.lr)
 
 
 def _critic(image_size: int, in_channels: int) -> torch.nn.Module:

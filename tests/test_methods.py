@@ -126,3 +126,17 @@ def test_a_gray_input_judge_sees_the_gray_photo_and_a_colour_judge_the_colour_on
     assert colour.photos(batch) is rgb
     # recorded only when on, so that judge checkpoints saved before the setting resume
     assert "gray_input" not in colour.config and gray.config["gray_input"] is True
+
+
+def test_the_rebalancing_mix_reaches_the_weights():
+    from colorlib.gamut import rebalance_weights
+
+    prior = torch.tensor([0.6, 0.3, 0.09, 0.01])
+    prior = torch.cat([prior, torch.zeros(ABGamut().Q - 4)]) + 1e-6
+    zhang = methods.build("bins", 64, prior=prior, rebalance=True)
+    gentle = methods.build("bins", 64, prior=prior, rebalance=True, rebalance_mix=0.9)
+    assert zhang.config["lam"] == 0.5 and gentle.config["lam"] == 0.9
+    assert torch.allclose(gentle.class_weights, rebalance_weights(prior, 0.9))
+    spread = [w.max() / w.min() for w in (zhang.class_weights, gentle.class_weights)]
+    assert spread[1] < spread[0]  # gentler: rare colours weigh less against common ones
+    assert experiments.get("imagenet64-zhang-ce-gentle").rebalance_mix == 0.9
