@@ -33,12 +33,16 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from colorlib.io import atomic_path
-from colorlib.tasks import Task, build_network, unwrap
+from colorlib.models import build_network, unwrap
+
+if TYPE_CHECKING:
+    from colorlib.tasks import Task
 
 __all__ = [
     "CHECKPOINT_FORMAT",

@@ -291,3 +291,19 @@ def test_help_starts_without_importing_torch(args):
     assert "usage:" in result.stdout
     assert not {name for name in imported if name.split(".")[0] in ("torch", "torchvision")}
     assert "colorlib.profiles" in imported  # the measurement itself works
+
+
+@pytest.mark.parametrize("module", ["colorlib.checkpoint", "colorlib.pretrained"])
+def test_loading_weights_imports_no_dataset_reader_and_no_torchvision(module):
+    # colorlib.data imports its names lazily, and build_network lives in colorlib.models,
+    # so reading a weight file needs neither torchvision nor the dataset readers
+    code = f"import sys, {module}; print(' '.join(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, cwd=Path(__file__).resolve().parent.parent)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    loaded = set(result.stdout.split())
+    assert module in loaded and "torch" in loaded
+    assert not {m for m in loaded if m.split(".")[0] == "torchvision"}
+    readers = {"colorlib.data.cifar10", "colorlib.data.tinyimagenet", "colorlib.data.datasets",
+               "colorlib.data.sources", "colorlib.data.photos", "colorlib.data.cache"}  # fmt: skip
+    assert not loaded & readers

@@ -127,26 +127,7 @@ Modules
 
 from __future__ import annotations
 
-from colorlib.data.cifar10 import CIFAR10_CLASSES
-from colorlib.data.datasets import TRAIN_CROP_SCALE, LabImages, PhotoFolder
-from colorlib.data.images import read_image, to_rgb_array
-from colorlib.data.photos import PHOTO_SUFFIXES
-from colorlib.data.roots import (
-    NAMES,
-    PROJECT_DATA,
-    BadImageError,
-    BadImageWarning,
-    DatasetNotFoundError,
-    cache_dir,
-    data_roots,
-)
-from colorlib.data.sources import (
-    IMAGENET_CHOICES,
-    load,
-    load_or_sample,
-    random_subset,
-    short_label,
-)
+import importlib
 
 __all__ = [
     "load",
@@ -169,3 +150,30 @@ __all__ = [
     "TRAIN_CROP_SCALE",
     "PROJECT_DATA",
 ]
+
+_HOMES = {
+    **dict.fromkeys(("load", "load_or_sample", "IMAGENET_CHOICES", "random_subset",
+                     "short_label"), "sources"),
+    **dict.fromkeys(("read_image", "to_rgb_array"), "images"),
+    **dict.fromkeys(("data_roots", "cache_dir", "DatasetNotFoundError", "BadImageError",
+                     "BadImageWarning", "NAMES", "PROJECT_DATA"), "roots"),
+    **dict.fromkeys(("LabImages", "PhotoFolder", "TRAIN_CROP_SCALE"), "datasets"),
+    "CIFAR10_CLASSES": "cifar10",
+    "PHOTO_SUFFIXES": "photos",
+}  # fmt: skip
+"""Where each public name lives. They are imported on first use (PEP 562), so that a
+module needing one light name (``colorlib.colorizer``: :class:`BadImageError` and
+:func:`to_rgb_array`) does not load every dataset reader and torchvision with it."""
+
+
+def __getattr__(name: str):
+    """``colorlib.data.NAME``, imported from its module now."""
+    if name not in _HOMES:
+        raise AttributeError(f"module 'colorlib.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"colorlib.data.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -14,8 +14,11 @@ predicts ``colorlib.normalize_ab(ab)`` (ab / 110) or logits over quantised ab bi
   classifier that judges colorizations in notebook 05 (sRGB in, class logits out);
   :class:`TinyImageNetClassifier`, the same judge for Tiny ImageNet (a ResNet-18).
 - :func:`receptive_field` (:mod:`.geometry`): receptive field of a conv stack.
+- :func:`build_network` (:mod:`.build`): a network by class name, remembering how it
+  was built (what checkpoints store).
 """
 
+from colorlib.models.build import build_network, unwrap
 from colorlib.models.classifier import CifarClassifier, TinyImageNetClassifier
 from colorlib.models.cyclegan import ResnetGenerator
 from colorlib.models.geometry import receptive_field
@@ -31,6 +34,8 @@ __all__ = [
     "TinyImageNetClassifier",
     "UNetGenerator",
     "ZhangNet",
+    "build_network",
     "receptive_field",
+    "unwrap",
     "upsample_ab",
 ]

@@ -11,40 +11,17 @@ base of the regression, bin and label tasks).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import torch
 from torch import nn
-from torch.nn.parallel import DistributedDataParallel
 
-from colorlib import models
 from colorlib.colorizer import Colorizer
 from colorlib.devices import autocast_dtype
 from colorlib.gamut import ANNEAL_T
 from colorlib.lab import normalize_l
+from colorlib.models.build import build_network, network_spec, unwrap
 
 __all__ = ["OneNetworkTask", "Task", "adam", "build_network", "unwrap"]
-
-
-def build_network(name: str, **kwargs: Any) -> nn.Module:
-    """Build ``colorlib.models.<name>(**kwargs)`` and remember how, for checkpoints.
-
-    >>> net = build_network("SeedCNN", image_size=32)
-    >>> net.colorlib_spec
-    {'class': 'SeedCNN', 'kwargs': {'image_size': 32}}
-    """
-    module = getattr(models, name)(**kwargs)
-    module.colorlib_spec = {"class": name, "kwargs": dict(kwargs)}
-    return module
-
-
-def _spec(module: nn.Module) -> dict:
-    return getattr(module, "colorlib_spec", {"class": type(module).__name__, "kwargs": None})
-
-
-def unwrap(module: nn.Module) -> nn.Module:
-    """The network inside a DistributedDataParallel wrapper (or the network itself)."""
-    return module.module if isinstance(module, DistributedDataParallel) else module
 
 
 # ------------------------------------------------------------------ tasks
@@ -141,7 +118,7 @@ class Task:
         pass
 
     def network_specs(self) -> dict:
-        return {name: _spec(unwrap(net)) for name, net in self.nets.items()}
+        return {name: network_spec(unwrap(net)) for name, net in self.nets.items()}
 
     def state_dict(self) -> dict:
         return {
