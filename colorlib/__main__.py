@@ -5,6 +5,7 @@ Commands:
   selfcheck   run the library end to end on real photos and report what it measured
   train       train a colorizer (regression, bins, pix2pix or CycleGAN) with fit()
   colorize    colorize image files with a trained colorizer
+  turing-server  serve the Colorization Turing Test to a class in their browsers (Voila)
 """
 
 from __future__ import annotations
@@ -268,6 +269,68 @@ def _colorize(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _turing_server(args: argparse.Namespace) -> int:
+    from colorlib import turing_server
+
+    return turing_server.run(
+        host=args.host, port=args.port, logs=args.logs, models=args.models,
+        rounds=args.rounds, photos=args.photos, seed=args.seed,
+    )  # fmt: skip
+
+
+def _add_turing_server(commands) -> None:
+    """The ``turing-server`` subcommand (its defaults come from the torch-free
+    :mod:`colorlib.turing_server`)."""
+    from colorlib import turing_server as ts
+
+    game, results = ts.page_urls(ts.DEFAULT_HOST, ts.DEFAULT_PORT)
+    serve = commands.add_parser(
+        "turing-server",
+        help="serve the Colorization Turing Test to a class in their browsers (Voila)",
+        description="Start a Voila web server with two pages. The game "
+        f"({game} by default): a participant types a name or number, then plays --rounds "
+        "rounds: the real photo and one colorization side by side, a click on the one "
+        "they believe is real; every answer and its response time are appended at once "
+        "to a CSV of its own per session in --logs (a reload starts a new session and "
+        "file). The results "
+        f"({results}): the pooled fooling rate of each model with its 95% Wilson "
+        "interval, the participants and answers, as a table and bars coloured by model "
+        "family, refreshed every few seconds. Participants see no code and cannot run "
+        "any. Photos: Tiny ImageNet val when present (COLORLIB_DATA), else the bundled "
+        "sample, 64 px shown at 256 px. Ctrl-C stops the server; every answer is "
+        "already on disk.",
+    )
+    serve.add_argument(
+        "--host", default=ts.DEFAULT_HOST,
+        help="address to listen on (default 127.0.0.1: this machine only); 0.0.0.0 lets "
+        "the class network in (a warning is printed: there is no password)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--port", type=int, default=ts.DEFAULT_PORT, help=f"default {ts.DEFAULT_PORT}"
+    )
+    serve.add_argument(
+        "--logs", default=str(ts.LOG_DIR),
+        help="folder of the per-session CSV logs, created if missing (default: "
+        "notebooks/runs/turing, the folder notebook 05 reads in section 7); the results "
+        "page pools every CSV in it",
+    )  # fmt: skip
+    serve.add_argument(
+        "--models", nargs="+", default=list(ts.DEFAULT_MODELS), metavar="NAME",
+        help="colorizers to test: shipped names (colorlib.pretrained.available()) or .pt "
+        f"files; default: notebook 05's four, {' '.join(ts.DEFAULT_MODELS)}",
+    )  # fmt: skip
+    serve.add_argument(
+        "--rounds", type=_positive_int, default=ts.DEFAULT_ROUNDS,
+        help=f"rounds per game, balanced over the models (default {ts.DEFAULT_ROUNDS})",
+    )  # fmt: skip
+    serve.add_argument(
+        "--photos", type=_positive_int, default=ts.DEFAULT_PHOTOS,
+        help=f"test photos drawn for the game (default {ts.DEFAULT_PHOTOS})",
+    )  # fmt: skip
+    serve.add_argument("--seed", type=_seed, default=0, help="seeds the photo draw (default 0)")
+    serve.set_defaults(handler=_turing_server)
+
+
 def _add_settings(parser: argparse.ArgumentParser, method) -> None:
     """One option per setting of ``method`` (:mod:`colorlib.methods`), with its default."""
     import dataclasses
@@ -474,6 +537,7 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
         "--tile-rows", type=int, help=argparse.SUPPRESS
     )
     paint.set_defaults(handler=_colorize)
+    _add_turing_server(commands)
     return parser
 
 

@@ -18,6 +18,10 @@ fake 0%.
 The interval is Wilson's score interval, written out here (five lines) because it is
 the teaching point; scipy's ``binomtest(...).proportion_ci(method="wilson")`` gives
 the same numbers (tests check that).
+
+Importing this module loads no torch (only :class:`TuringTest` needs it, when one is
+built): the browser game of ``python -m colorlib turing-server``
+(:mod:`colorlib.turing_pages`) runs one light kernel per participant on top of it.
 """
 
 from __future__ import annotations
@@ -33,11 +37,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import ipywidgets
-import torch
 
-from colorlib.widgets import check_images, check_scale, lab_rgb, row_png
+if TYPE_CHECKING:  # torch and colorlib.widgets are imported where a game draws photos
+    import torch
 
 __all__ = [
     "CSV_FIELDS",
@@ -157,6 +162,8 @@ class TuringTest(ipywidgets.VBox):
         scale: int | None = None,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
+        from colorlib.widgets import check_images, check_scale
+
         L, true_ab = check_images(L, true_ab)
         if not predictions:
             raise ValueError("TuringTest: no methods to test")
@@ -166,13 +173,27 @@ class TuringTest(ipywidgets.VBox):
                     f"TuringTest: {name!r} predicts {tuple(ab.shape)}, "
                     f"expected {tuple(true_ab.shape)}"
                 )
-        self.participant = _safe_name(participant)
-        self.session = _dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        self.log_path = Path(out_dir) / f"{self.participant}-{self.session}.csv"
-        self.trials = schedule(list(predictions), L.shape[0], rounds, seed)
-        self.answered, self.fooled = 0, 0
         self._L, self._true, self._pred = L, true_ab, dict(predictions)
         self._scale = check_scale(scale, L.shape[-1])
+        self._setup(participant, list(predictions), L.shape[0], rounds, out_dir, seed, clock)
+
+    def _setup(
+        self,
+        participant: str,
+        methods: list[str],
+        n_images: int,
+        rounds: int,
+        out_dir: str | os.PathLike,
+        seed: int | None,
+        clock: Callable[[], float],
+    ) -> None:
+        """The session, its schedule and log file, the widgets, and round 1 shown:
+        everything but the photos (which :meth:`_pair_png` draws)."""
+        self.participant = _safe_name(participant)
+        self.session = self._new_session()
+        self.log_path = Path(out_dir) / f"{self.participant}-{self.session}.csv"
+        self.trials = schedule(methods, n_images, rounds, seed)
+        self.answered, self.fooled = 0, 0
         self._clock = clock
         self.image = ipywidgets.Image(format="png")
         self.status = ipywidgets.HTML()
@@ -182,6 +203,11 @@ class TuringTest(ipywidgets.VBox):
         self.right.on_click(lambda _: self.choose("right"))
         super().__init__([self.status, self.image, ipywidgets.HBox([self.left, self.right])])
         self._show()
+
+    @staticmethod
+    def _new_session() -> str:
+        """This session's id in the log: the date and time to the microsecond."""
+        return _dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
 
     @property
     def finished(self) -> bool:
@@ -195,16 +221,22 @@ class TuringTest(ipywidgets.VBox):
                 f"{len(self.trials)} pairs. Answers saved to <code>{self.log_path}</code>."
             )
             return
-        trial = self.trials[self.answered]
-        L = self._L[trial.image : trial.image + 1]
-        real = lab_rgb(L, self._true[trial.image : trial.image + 1])[0]
-        fake = lab_rgb(L, self._pred[trial.method][trial.image : trial.image + 1])[0]
-        pair = [real, fake] if trial.real_side == "left" else [fake, real]
-        self.image.value = row_png(pair, self._scale)
+        self.image.value = self._pair_png(self.trials[self.answered])
         self.status.value = (
             f"Round {self.answered + 1} of {len(self.trials)}: which photo is the real one?"
         )
         self._shown_at = self._clock()
+
+    def _pair_png(self, trial: Trial) -> bytes:
+        """PNG of the round's photo twice, real and colorized, the real one on
+        ``trial.real_side``."""
+        from colorlib.widgets import lab_rgb, row_png
+
+        L = self._L[trial.image : trial.image + 1]
+        real = lab_rgb(L, self._true[trial.image : trial.image + 1])[0]
+        fake = lab_rgb(L, self._pred[trial.method][trial.image : trial.image + 1])[0]
+        pair = [real, fake] if trial.real_side == "left" else [fake, real]
+        return row_png(pair, self._scale)
 
     def choose(self, side: str) -> None:
         """Answer the current round with ``side`` ("left" or "right") and log it."""

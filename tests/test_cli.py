@@ -278,7 +278,8 @@ def test_reproduce_full_retrain_needs_overwrite_shipped(tmp_path, capsys, no_not
 
 @pytest.mark.parametrize("args", [["--help"], ["train", "--help"],
                                   ["train", "--method", "cyclegan", "--help"],
-                                  ["reproduce", "--help"], ["colorize", "--help"]])  # fmt: skip
+                                  ["reproduce", "--help"], ["colorize", "--help"],
+                                  ["turing-server", "--help"]])  # fmt: skip
 def test_help_starts_without_importing_torch(args):
     # the settings and options are declared torch-free (colorlib.methods builds its tasks
     # lazily, colorlib.profiles names the losses): --help answers in a fraction of a second
