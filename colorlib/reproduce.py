@@ -340,18 +340,20 @@ def record_times(runs: list[NotebookRun], profile: str, path: Path = RUN_TIMES) 
     the keys written. Failed or interrupted notebooks are left out, and the times
     recorded earlier for other notebooks are kept.
 
-    The file maps each key to ``{"machine": ..., "date": "YYYY-MM-DD", "seconds":
-    {notebook stem: seconds}}``; it is written whole to a temporary file, then moved
-    over the old one, so an interrupted write loses nothing.
+    The file maps each key to ``{notebook stem: {"seconds": s, "machine": ...,
+    "date": "YYYY-MM-DD"}}`` (each notebook with the machine and day of its own
+    measurement); it is written whole to a temporary file, then moved over the old
+    one, so an interrupted write loses nothing.
     """
     path = Path(path)
     table = _read_times(path)
     keys = []
     for run in (run for run in runs if run.ok):
         key = f"{profile}, {_data_kind(run)}"
-        entry = table.setdefault(key, {"seconds": {}})
-        entry["seconds"][run.name] = round(run.seconds, 1)
-        entry.update(machine=_machine(), date=time.strftime("%Y-%m-%d"))
+        table.setdefault(key, {})[run.name] = {
+            "seconds": round(run.seconds, 1), "machine": _machine(),
+            "date": time.strftime("%Y-%m-%d"),
+        }  # fmt: skip
         keys.append(key)
     partial = path.with_suffix(".partial")
     partial.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
@@ -360,11 +362,21 @@ def record_times(runs: list[NotebookRun], profile: str, path: Path = RUN_TIMES) 
 
 
 def _read_times(path: Path) -> dict:
-    """The recorded times (empty if there are none); a ValueError for a corrupt file."""
+    """The recorded times (empty if there are none); a ValueError for a file that is
+    not JSON of :func:`record_times`'s shape."""
     try:
-        return json.loads(path.read_text()) if path.is_file() else {}
+        table = json.loads(path.read_text()) if path.is_file() else {}
+        shaped = isinstance(table, dict) and all(
+            isinstance(key, str) and key.count(", ") == 1 and isinstance(notebooks, dict)
+            and all(isinstance(m, dict) and {"seconds", "machine", "date"} <= set(m)
+                    for m in notebooks.values())
+            for key, notebooks in table.items()
+        )  # fmt: skip
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ValueError(f"{path} is not valid JSON ({err}); delete it to start again") from None
+    if not shaped:
+        raise ValueError(f"{path} is not a table of run times; delete it to start again")
+    return table
 
 
 def _minutes(seconds: float) -> str:
@@ -379,24 +391,24 @@ def run_time(notebook: str, path: Path = RUN_TIMES) -> str:
         path: the times recorded by :func:`record_times`.
 
     Returns:
-        e.g. ``"Run time, measured by the main job (python -m colorlib reproduce,
-        quick profile) on a 2-core CPU: 22 s on the bundled sample, 2.1 min on the real
-        data (2026-12-07)."``, or a line saying it has not been measured.
+        e.g. ``"Run time, measured by the main job (python -m colorlib reproduce) on a
+        2-core CPU (2026-12-07): 24 s on the bundled sample (quick profile), 2.1 min on
+        the real data (quick profile)."``, or a line saying it has not been measured.
     """
     table = _read_times(Path(path))
     parts, machines = [], {}
     for key in sorted(table, key=lambda key: (key.split(", ")[0], "sample" not in key)):
         profile, kind = key.split(", ")
-        entry = table[key]
-        seconds = [s for stem, s in entry["seconds"].items() if stem[:2] == notebook[:2]]
-        if seconds:
-            where = "the bundled sample" if kind == "sample" else "the real data"
-            parts.append(f"{_minutes(seconds[0])} on {where} ({profile} profile)")
-            machines[entry["machine"]] = entry["date"]
+        for stem, measured in table[key].items():
+            if stem[:2] == notebook[:2]:
+                where = "the bundled sample" if kind == "sample" else "the real data"
+                parts.append(f"{_minutes(measured['seconds'])} on {where} ({profile} profile)")
+                machines.setdefault(measured["machine"], set()).add(measured["date"])
     if not parts:
         return (f"Run time: not measured yet (python -m colorlib reproduce --record-times "
                 f"--only {notebook[:2]} measures it).")  # fmt: skip
-    on = " and ".join(f"a {machine} ({date})" for machine, date in machines.items())
+    on = " and ".join(f"a {machine} ({', '.join(sorted(dates))})"
+                      for machine, dates in machines.items())  # fmt: skip
     return (
         f"Run time, measured by the main job (python -m colorlib reproduce) on {on}: "
         f"{', '.join(parts)}."

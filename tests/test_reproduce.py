@@ -208,6 +208,19 @@ def test_a_corrupt_times_file_is_one_clear_error_and_is_left_alone(tmp_path):
     with pytest.raises(ValueError, match="not valid JSON"):
         reproduce.run_time("00", path)
     assert path.read_text() == "{not json"
+    path.write_text('{"quick, real": {"00_lab": 12}}')  # JSON, but not a table of times
+    with pytest.raises(ValueError, match="not a table of run times"):
+        reproduce.run_time("00", path)
+
+
+def test_each_notebook_keeps_the_day_and_machine_of_its_own_measurement(tmp_path, monkeypatch):
+    path = tmp_path / "times.json"
+    monkeypatch.setattr(reproduce.time, "strftime", lambda fmt: "2026-01-01")
+    reproduce.record_times([_run("00_lab", 9.0), _run("02_losses", 30.0)], "quick", path)
+    monkeypatch.setattr(reproduce.time, "strftime", lambda fmt: "2026-02-02")
+    reproduce.record_times([_run("02_losses", 40.0)], "quick", path)  # 02 measured again
+    assert "(2026-01-01): 9 s" in reproduce.run_time("00", path)
+    assert "(2026-02-02): 40 s" in reproduce.run_time("02", path)
 
 
 def test_every_numbered_notebook_has_a_recorded_run_time():
