@@ -140,3 +140,17 @@ def test_the_rebalancing_mix_reaches_the_weights():
     spread = [w.max() / w.min() for w in (zhang.class_weights, gentle.class_weights)]
     assert spread[1] < spread[0]  # gentler: rare colours weigh less against common ones
     assert experiments.get("imagenet64-zhang-ce-gentle").rebalance_mix == 0.9
+
+
+def test_the_judge_augments_what_it_sees_and_needs_no_l_in_colour():
+    torch.manual_seed(0)
+    rgb = torch.rand(4, 3, 16, 16)
+    colour = methods.build("judge", 16, classes=2, augment=True)
+    losses = colour.train_step({"rgb": rgb, "label": torch.tensor([0, 1, 0, 1])})  # no "L"
+    assert all(torch.isfinite(torch.as_tensor(v)).all() for v in losses.values())
+    from colorlib.lab import rgb_to_lab, split_lab
+
+    L, _ = split_lab(rgb_to_lab(rgb))
+    gray = methods.build("judge", 16, classes=2, augment=True, gray_input=True)
+    losses = gray.train_step({"rgb": rgb, "L": L, "label": torch.tensor([0, 1, 0, 1])})
+    assert all(torch.isfinite(torch.as_tensor(v)).all() for v in losses.values())

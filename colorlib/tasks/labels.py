@@ -49,9 +49,9 @@ class LabelTask(OneNetworkTask):
         return F.cross_entropy(logits.float(), batch["label"]), logits
 
     def train_step(self, batch):
-        if self.config.get("augment"):  # the same flip and shift for rgb and L
-            both = augment_photos(torch.cat([batch["rgb"], batch["L"]], dim=1))
-            batch = {**batch, "rgb": both[:, :3], "L": both[:, 3:]}
+        if self.config.get("augment"):  # what the classifier sees: L for a gray judge
+            seen = "L" if self.config.get("gray_input") else "rgb"
+            batch = {**batch, seen: augment_photos(batch[seen])}
         return super().train_step(batch)
 
     def eval_step(self, batch):
